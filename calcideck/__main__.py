@@ -1,0 +1,3 @@
+from calcideck.cli import main
+
+raise SystemExit(main())

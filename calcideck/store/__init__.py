@@ -1,0 +1,1 @@
+"""The only package that imports SQLAlchemy: schema, engine, migrations, queries."""
