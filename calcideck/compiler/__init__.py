@@ -1,0 +1,4 @@
+"""Markdown deck files -> intermediate representation -> rendered cards.
+
+Pure functions over text and files: no database, no Qt.
+"""
