@@ -1,0 +1,238 @@
+"""From paths on disk to parsed notes, loaded media and diagnostics (no store)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from calcideck.compiler.ir import CompiledNote, MediaRef, ParsedNote
+from calcideck.compiler.media import MediaBlob, MediaError, load_image
+from calcideck.compiler.parser import decode, parse_text
+from calcideck.compiler.render import NoteRenderer, RenderError
+from calcideck.core.diagnostics import Diagnostic, SourceLocation, error, sort_key, warning
+
+SKIPPED_NAMES = {"readme.md"}  # a deck folder's README explains the deck; it is not a deck file
+
+
+@dataclass(frozen=True, slots=True)
+class DeckRoot:
+    """A folder of deck files. ``name`` identifies it in the collection (its folder name)."""
+
+    path: Path  # resolved, absolute
+    display: str  # as the user wrote it, for messages
+    name: str
+    files: tuple[str, ...]  # POSIX paths relative to ``path``
+
+    def display_of(self, rel: str) -> str:
+        return os.path.join(self.display, *rel.split("/")) if self.display not in ("", ".") else rel
+
+
+def discover(paths: Sequence[str | os.PathLike[str]]) -> tuple[list[DeckRoot], list[Diagnostic]]:
+    """Deck roots for the given files and folders (a file's root is its folder)."""
+    roots: dict[Path, tuple[str, set[str]]] = {}
+    diags: list[Diagnostic] = []
+    for given in paths:
+        shown = os.fspath(given)
+        p = Path(given)
+        if p.is_dir():
+            resolved = p.resolve()
+            files = roots.setdefault(resolved, (shown, set()))[1]
+            for dirpath, dirnames, filenames in os.walk(resolved):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                for name in filenames:
+                    if name.lower().endswith(".md") and name.lower() not in SKIPPED_NAMES and not name.startswith("."):
+                        full = Path(dirpath) / name
+                        files.add(full.relative_to(resolved).as_posix())
+        elif p.is_file():
+            if not p.name.lower().endswith(".md"):
+                diags.append(error(shown, 1, 1, "not a deck file: deck files end in .md", "path"))
+                continue
+            resolved = p.resolve().parent
+            parent_shown = os.path.dirname(shown) or "."
+            roots.setdefault(resolved, (parent_shown, set()))[1].add(p.name)
+        else:
+            diags.append(error(shown, 1, 1, "no such file or folder", "path"))
+    result = [
+        DeckRoot(path, shown, path.name or "root", tuple(sorted(files))) for path, (shown, files) in roots.items()
+    ]
+    return result, diags
+
+
+def read_file(root: DeckRoot, rel: str) -> tuple[bytes | None, Diagnostic | None]:
+    try:
+        return (root.path / rel).read_bytes(), None
+    except OSError as exc:
+        return None, error(root.display_of(rel), 1, 1, f"cannot read file: {exc.strerror or exc}", "io")
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class MediaLoader:
+    """Loads images once per build, refusing anything outside the deck root."""
+
+    def __init__(self, root: DeckRoot) -> None:
+        self.root = root
+        self.loaded: dict[str, MediaBlob] = {}
+        self._failed: dict[str, str] = {}
+
+    def load(self, ref: MediaRef) -> MediaBlob | Diagnostic:
+        if ref.path in self.loaded:
+            return self.loaded[ref.path]
+        if ref.path not in self._failed:
+            try:
+                self.loaded[ref.path] = self._load(ref)
+                return self.loaded[ref.path]
+            except MediaError as exc:
+                self._failed[ref.path] = exc.message
+        loc = ref.location
+        return error(loc.path, loc.line, loc.column, self._failed[ref.path], "image")
+
+    def _load(self, ref: MediaRef) -> MediaBlob:
+        full = self.root.path / ref.path
+        try:
+            real = full.resolve(strict=True)
+        except (OSError, RuntimeError):
+            raise MediaError(f"image '{ref.written}' not found (looked for {ref.path} in the deck folder)") from None
+        if not real.is_relative_to(self.root.path):
+            raise MediaError(f"image '{ref.written}' escapes the deck root (through a link)")
+        return load_image(real, ref.written)
+
+    def digest(self, paths: Iterable[str]) -> str:
+        """Digest of the images a file uses (missing ones count too), to detect changes."""
+        h = hashlib.sha256()
+        for path in sorted(set(paths)):
+            blob = self.loaded.get(path)
+            h.update(f"{path}={blob.sha256 if blob else '-'}\n".encode())
+        return h.hexdigest()
+
+    def current_digest(self, paths: Iterable[str]) -> str:
+        """Like :meth:`digest`, reading the images now (used for files not re-parsed)."""
+        for path in set(paths):
+            if path not in self.loaded:
+                self.load(MediaRef(path, path, SourceLocation(self.root.display_of(path))))
+        return self.digest(paths)
+
+
+@dataclass(slots=True)
+class ParsedFile:
+    rel: str
+    sha256: str
+    notes: list[ParsedNote]
+    media_paths: list[str]
+
+
+@dataclass(slots=True)
+class ParsedRoot:
+    root: DeckRoot
+    files: dict[str, ParsedFile] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def notes(self) -> list[ParsedNote]:
+        return [n for f in self.files.values() for n in f.notes]
+
+
+def parse_file(root: DeckRoot, rel: str, data: bytes, loader: MediaLoader) -> tuple[ParsedFile, list[Diagnostic]]:
+    display = root.display_of(rel)
+    text, problem = decode(data, display)
+    if text is None:
+        return ParsedFile(rel, sha256(data), [], []), [problem] if problem else []
+    result = parse_text(text, rel, display)
+    diags = list(result.diagnostics)
+    kept: list[ParsedNote] = []
+    for note in result.notes:
+        failures = [d for d in (loader.load(ref) for ref in note.media) if isinstance(d, Diagnostic)]
+        diags.extend(failures)
+        if not failures:
+            kept.append(note)
+    media_paths = sorted({ref.path for note in result.notes for ref in note.media})
+    return ParsedFile(rel, sha256(data), kept, media_paths), diags
+
+
+@dataclass(frozen=True, slots=True)
+class NoteSummary:
+    """What cross-file checks need to know of a note, parsed now or stored earlier."""
+
+    anchor: str | None
+    deck: str
+    fingerprint: str
+    location: SourceLocation
+
+
+def summary(note: ParsedNote) -> NoteSummary:
+    return NoteSummary(note.anchor, note.deck, note.fingerprint, note.location)
+
+
+def cross_check(notes: Iterable[NoteSummary]) -> list[Diagnostic]:
+    """Duplicate ids in a deck root (errors) and identical notes in one deck (warnings)."""
+    diags: list[Diagnostic] = []
+    anchors: dict[str, NoteSummary] = {}
+    texts: dict[tuple[str, str], NoteSummary] = {}
+    for note in sorted(notes, key=lambda n: n.location):
+        loc = note.location
+        if note.anchor is not None:
+            first = anchors.setdefault(note.anchor, note)
+            if first is not note:
+                diags.append(
+                    error(loc.path, loc.line, loc.column, f"duplicate id ^{note.anchor} (first used at {first.location})", "duplicate-id")
+                )
+        key = (note.deck, note.fingerprint)
+        first_text = texts.setdefault(key, note)
+        if first_text is not note:
+            diags.append(
+                warning(loc.path, loc.line, loc.column, f"this card has the same text as the one at {first_text.location} in deck {note.deck}", "duplicate-text")
+            )
+    return diags
+
+
+def render_notes(
+    notes: Sequence[ParsedNote], loader: MediaLoader, renderer: NoteRenderer | None = None
+) -> tuple[list[CompiledNote], list[Diagnostic]]:
+    renderer = renderer or NoteRenderer()
+    compiled: list[CompiledNote] = []
+    diags: list[Diagnostic] = []
+    for note in notes:
+        try:
+            compiled.append(renderer.render(note, loader.loaded))
+        except RenderError as exc:
+            loc = note.location
+            diags.append(error(loc.path, loc.line, loc.column, str(exc), "render"))
+    return compiled, diags
+
+
+@dataclass(slots=True)
+class CheckResult:
+    notes: list[CompiledNote]
+    diagnostics: list[Diagnostic]
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics)
+
+
+def check_paths(paths: Sequence[str | os.PathLike[str]]) -> CheckResult:
+    """Compile everything under ``paths`` without touching any store."""
+    roots, diags = discover(paths)
+    compiled: list[CompiledNote] = []
+    for root in roots:
+        loader = MediaLoader(root)
+        parsed: list[ParsedNote] = []
+        for rel in root.files:
+            data, problem = read_file(root, rel)
+            if data is None:
+                diags.append(problem)  # type: ignore[arg-type]
+                continue
+            pf, file_diags = parse_file(root, rel, data, loader)
+            diags.extend(file_diags)
+            parsed.extend(pf.notes)
+        diags.extend(cross_check(summary(n) for n in parsed))
+        notes, render_diags = render_notes(parsed, loader)
+        compiled.extend(notes)
+        diags.extend(render_diags)
+    diags.sort(key=sort_key)
+    return CheckResult(compiled, diags)

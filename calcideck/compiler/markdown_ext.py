@@ -1,0 +1,65 @@
+"""Python-Markdown set-up for card sides: tables, sub/superscript, strikethrough.
+
+``H~2~O`` gives a subscript, ``Ca^2+^`` a superscript and ``~~old~~`` a
+strikethrough (Pandoc's syntax, which Anki users know from add-ons).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import xml.etree.ElementTree as etree
+
+import markdown
+from markdown.extensions import Extension
+from markdown.extensions.tables import TableExtension
+from markdown.inlinepatterns import InlineProcessor
+
+from calcideck.compiler.cloze import MARKER_CHARS
+
+_DEL_RE = r"~~(?=\S)(.+?)(?<=\S)~~"
+_SUB_RE = r"(?<!~)~(?!~)([^\s~]+)~(?!~)"
+_SUP_RE = r"\^([^\s^]+)\^"
+
+
+class _WrapProcessor(InlineProcessor):
+    def __init__(self, pattern: str, tag: str, md: markdown.Markdown) -> None:
+        super().__init__(pattern, md)
+        self.tag = tag
+
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[etree.Element, int, int]:  # noqa: N802 (Markdown API)
+        el = etree.Element(self.tag)
+        el.text = m.group(1)
+        return el, m.start(0), m.end(0)
+
+
+class SubSupExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Markdown API)
+        md.inlinePatterns.register(_WrapProcessor(_DEL_RE, "del", md), "calcideck-del", 72)
+        md.inlinePatterns.register(_WrapProcessor(_SUB_RE, "sub", md), "calcideck-sub", 71)
+        md.inlinePatterns.register(_WrapProcessor(_SUP_RE, "sup", md), "calcideck-sup", 70)
+
+
+def new_markdown() -> markdown.Markdown:
+    return markdown.Markdown(
+        extensions=[TableExtension(use_align_attribute=True), "fenced_code", "sane_lists", SubSupExtension()],
+        output_format="html",
+    )
+
+
+# Text that Markdown would only escape and wrap in <p>: one line, no character
+# that starts any Markdown or HTML construct, not starting like a list item.
+_PLAIN_CHARS = "".join(MARKER_CHARS)
+_PLAIN_RE = re.compile(rf"^(?![\d\s(])[\w ,.;:?!'\"%/()\u2013\u2014{_PLAIN_CHARS}-]*(?<![\s!])$")
+
+
+def is_plain(text: str) -> bool:
+    """True if ``text`` renders as ``<p>`` + escaped text, so Markdown can be skipped.
+
+    ``tests/compiler/test_markdown_fast_path.py`` checks this against Python-Markdown.
+    """
+    return bool(_PLAIN_RE.match(text)) and "_" not in text and "!(" not in text
+
+
+def render_plain(text: str) -> str:
+    return f"<p>{html.escape(text, quote=False)}</p>"

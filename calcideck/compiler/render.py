@@ -1,0 +1,208 @@
+"""Rendering parsed notes to cards: Markdown -> sanitised HTML, per card kind.
+
+Each side of a note goes through Python-Markdown at most once; clozes and
+list cards are cut from that HTML. Stored HTML is final: showing a card never
+parses Markdown again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Mapping
+
+from calcideck.compiler import cloze
+from calcideck.compiler.ir import (
+    BasicContent,
+    ClozeContent,
+    CompiledCard,
+    CompiledNote,
+    ListContent,
+    OcclusionContent,
+    OcclusionMode,
+    ParsedNote,
+    Shape,
+)
+from calcideck.compiler.markdown_ext import is_plain, new_markdown, render_plain
+from calcideck.compiler.media import MediaBlob
+from calcideck.compiler.sanitize import sanitize_html
+
+# Bump when the HTML produced for the same source changes, so stored cards are re-rendered.
+RENDER_VERSION = "1"
+
+_IMG_SRC_RE = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]*)(")')
+_SINGLE_P_RE = re.compile(r"^<p>(.*)</p>$", re.DOTALL)
+_SPACE_RE = re.compile(r"\s+")
+
+_LIST_PROMPTS = {
+    "en": ("Which is item {n} of {total}?", "Which item is missing?"),
+    "tr": ("{n}. madde hangisi? ({total} madde)", "Eksik madde hangisi?"),
+}
+
+
+class RenderError(Exception):
+    """A note that parsed but cannot be rendered (message fits after 'error: ')."""
+
+
+def normalise(text: str) -> str:
+    return _SPACE_RE.sub(" ", text).strip()
+
+
+def render_key(note: ParsedNote, media: Mapping[str, MediaBlob]) -> str:
+    """Changes whenever the note's HTML would change: source, images or renderer."""
+    h = hashlib.sha256()
+    h.update(f"{RENDER_VERSION}\x1e{note.lang or ''}\x1e{note.source_text}".encode())
+    for ref in note.media:
+        blob = media.get(ref.path)
+        h.update(f"\x1e{ref.path}={blob.sha256 if blob else '-'}".encode())
+    return h.hexdigest()
+
+
+class NoteRenderer:
+    """Renders notes; one instance per build (it owns a Markdown parser)."""
+
+    def __init__(self) -> None:
+        self._md = new_markdown()
+
+    # -- Markdown ----------------------------------------------------------
+
+    def block(self, text: str, images: Mapping[str, str]) -> str:
+        """Markdown to sanitised HTML, image sources replaced by media file names."""
+        if is_plain(text):
+            return render_plain(text)
+        rendered = sanitize_html(self._md.reset().convert(text))
+        if images and "<img" in rendered:
+            rendered = _IMG_SRC_RE.sub(lambda m: m.group(1) + _media_name(m.group(2), images) + m.group(3), rendered)
+        return rendered
+
+    def inline(self, text: str, images: Mapping[str, str]) -> str:
+        rendered = self.block(text, images).strip()
+        m = _SINGLE_P_RE.match(rendered)
+        return m.group(1) if m and "<p>" not in m.group(1) else rendered
+
+    # -- notes ---------------------------------------------------------------
+
+    def render(self, note: ParsedNote, media: Mapping[str, MediaBlob]) -> CompiledNote:
+        images = {ref.written.strip().strip("<>"): media[ref.path].filename for ref in note.media if ref.path in media}
+        content = note.content
+        if isinstance(content, BasicContent):
+            cards = self._basic(content, images)
+        elif isinstance(content, ClozeContent):
+            cards = self._cloze(content, images)
+        elif isinstance(content, ListContent):
+            cards = self._list(content, images, note.lang)
+        else:
+            cards = self._occlusion(content, media)
+        return CompiledNote(
+            parsed=note,
+            cards=tuple(cards),
+            render_key=render_key(note, media),
+            media_files=tuple(dict.fromkeys(media[r.path].sha256 for r in note.media if r.path in media)),
+        )
+
+    def _basic(self, c: BasicContent, images: Mapping[str, str]) -> list[CompiledCard]:
+        q = self.block(c.question, images)
+        a = self.block(c.answer, images)
+        cards = [CompiledCard("front", 0, normalise(c.question), q, f'{q}\n<hr id="answer">\n{a}')]
+        if c.reversed:
+            cards.append(CompiledCard("back", 1, normalise(c.answer), a, f'{a}\n<hr id="answer">\n{q}'))
+        return cards
+
+    def _cloze(self, c: ClozeContent, images: Mapping[str, str]) -> list[CompiledCard]:
+        scan = cloze.scan(c.text)
+        marked = cloze.to_markers(c.text, scan.spans)
+        rendered = self.block(marked, images)
+        if cloze.markers_inside_tags(rendered):
+            raise RenderError("a cloze cannot be inside a link or image; put it in the surrounding text")
+        cards = []
+        for ordinal, (number, (q, a, unbalanced)) in enumerate(cloze.cards_from_html(rendered, scan.spans).items()):
+            if unbalanced:
+                q, a = sanitize_html(q), sanitize_html(a)
+            hidden = " ".join(normalise(c.text[s.content_start : s.content_end]) for s in scan.spans if s.number == number)
+            cards.append(CompiledCard(f"c{number}", ordinal, hidden, cloze.strip_markers(q), cloze.strip_markers(a)))
+        return cards
+
+    def _list(self, c: ListContent, images: Mapping[str, str], lang: str | None) -> list[CompiledCard]:
+        title = self.inline(c.title, images)
+        items = [self.inline(item, images) for item in c.items]
+        tag = "ol" if c.ordered else "ul"
+        start = f' start="{c.start}"' if c.ordered and c.start != 1 else ""
+        ordered_prompt, unordered_prompt = _LIST_PROMPTS.get((lang or "en").split("-")[0], _LIST_PROMPTS["en"])
+        cards = []
+        for index, item in enumerate(c.items):
+
+            def side(target_html: str) -> str:
+                lis = [
+                    f'<li class="list-target">{target_html}</li>' if j == index else f"<li>{other}</li>"
+                    for j, other in enumerate(items)
+                ]
+                return f'<div class="list-title">{title}</div>\n<{tag} class="list-card"{start}>\n' + "\n".join(lis) + f"\n</{tag}>"
+
+            if c.ordered:
+                prompt = ordered_prompt.format(n=c.start + index, total=len(items))
+            else:
+                prompt = unordered_prompt
+            question = side('<span class="cloze">[...]</span>') + f'\n<p class="list-prompt">{html.escape(prompt)}</p>'
+            answer = side(f'<span class="cloze">{items[index]}</span>')
+            cards.append(CompiledCard(f"item:{normalise(item)}", index, normalise(item), question, answer))
+        return cards
+
+    def _occlusion(self, c: OcclusionContent, media: Mapping[str, MediaBlob]) -> list[CompiledCard]:
+        blob = media[c.image]
+        header = f'<div class="occlusion-header">{html.escape(c.header)}</div>\n' if c.header else ""
+        cards = []
+        for ordinal, label in enumerate(c.labels()):
+            question = header + _occlusion_svg(c, blob, label, answer=False)
+            answer = header + _occlusion_svg(c, blob, label, answer=True) + f'\n<p class="occlusion-label">{html.escape(label)}</p>'
+            data = {
+                "image": blob.filename,
+                "width": blob.width,
+                "height": blob.height,
+                "mode": c.mode.value,
+                "target": label,
+                "shapes": [s.to_json() for s in c.shapes],
+            }
+            cards.append(CompiledCard(f"label:{label}", ordinal, label, question, answer, data))
+        return cards
+
+
+def _media_name(src: str, images: Mapping[str, str]) -> str:
+    return images.get(html.unescape(src), src)
+
+
+_MASK = 'fill="#ffeba2" stroke="#2d2d2d"'
+_TARGET = 'fill="#ff8e8e" stroke="#2d2d2d"'
+_REVEALED = 'fill="none" stroke="#e0245e"'
+
+
+def _shape_svg(shape: Shape, w: int, h: int, style: str) -> str:
+    p = shape.points
+    stroke = f'stroke-width="{max(1, round(min(w, h) / 300))}"'
+    if shape.kind == "rect":
+        return f'<rect x="{p[0] * w:.1f}" y="{p[1] * h:.1f}" width="{p[2] * w:.1f}" height="{p[3] * h:.1f}" {style} {stroke}/>'
+    if shape.kind == "ellipse":
+        return (
+            f'<ellipse cx="{(p[0] + p[2] / 2) * w:.1f}" cy="{(p[1] + p[3] / 2) * h:.1f}" '
+            f'rx="{p[2] * w / 2:.1f}" ry="{p[3] * h / 2:.1f}" {style} {stroke}/>'
+        )
+    points = " ".join(f"{p[i] * w:.1f},{p[i + 1] * h:.1f}" for i in range(0, len(p), 2))
+    return f'<polygon points="{points}" {style} {stroke}/>'
+
+
+def _occlusion_svg(c: OcclusionContent, blob: MediaBlob, target: str, *, answer: bool) -> str:
+    """Inline SVG: the image with its masks, as Anki's image occlusion shows it."""
+    w, h = blob.width, blob.height
+    parts = [
+        f'<svg class="occlusion" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" '
+        f'style="max-width:100%;height:auto" width="{w}" height="{h}">',
+        f'<image href="{blob.filename}" x="0" y="0" width="{w}" height="{h}"/>',
+    ]
+    for shape in c.shapes:
+        is_target = shape.label == target
+        if is_target:
+            parts.append(_shape_svg(shape, w, h, _REVEALED if answer else _TARGET))
+        elif c.mode is OcclusionMode.HIDE_ALL_GUESS_ONE:
+            parts.append(_shape_svg(shape, w, h, _MASK))
+    parts.append("</svg>")
+    return "\n".join(parts)
