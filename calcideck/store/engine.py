@@ -1,0 +1,126 @@
+"""Engine and session factories; the only SQLite-specific code in CalciDeck.
+
+A collection target is either a database URL (anything containing ``://``),
+used as-is, or a file path, opened as SQLite. For the SQLite dialect this
+module
+
+* switches the driver's legacy transaction handling off and lets SQLAlchemy
+  emit ``BEGIN`` itself, so SELECTs are repeatable, DDL is transactional and a
+  rollback really undoes everything since the transaction began;
+* sets WAL journalling, foreign-key enforcement, ``synchronous=NORMAL`` and a
+  5 s busy timeout on every new DBAPI connection.
+
+Other dialects get none of this.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+logger = logging.getLogger(__name__)
+
+_SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA busy_timeout=5000",
+)
+
+
+def make_engine(target: str | os.PathLike[str]) -> Engine:
+    """Create the engine for a collection ``target`` (database URL or SQLite file path).
+
+    For a file path, missing parent directories are created; the file itself is
+    created by SQLite on first connection.
+    """
+    text = os.fspath(target)
+    if "://" in text:
+        url = make_url(text)
+    else:
+        path = Path(text).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        url = URL.create("sqlite+pysqlite", database=str(path))
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        _install_sqlite_hooks(engine)
+    logger.debug("engine created for %s", describe_engine(engine))
+    return engine
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """A session factory bound to ``engine``; objects stay usable after commit."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def describe_engine(engine: Engine) -> str:
+    """How to name the collection in messages: its file path, else its URL without password."""
+    url = engine.url
+    if engine.dialect.name == "sqlite" and url.database and url.database != ":memory:":
+        return url.database
+    return url.render_as_string(hide_password=True)
+
+
+@contextmanager
+def schema_change_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection, inside one transaction, for running schema migrations.
+
+    Committed when the block exits normally, rolled back otherwise.
+
+    On SQLite, foreign-key enforcement is switched off for the duration and
+    restored afterwards (it can only be changed outside a transaction): batch
+    migrations rebuild a table by copying it and dropping the original, and
+    with enforcement on, that DROP would fire ``ON DELETE CASCADE`` and silently
+    delete every dependent row.
+    ``PRAGMA foreign_key_check`` runs before commit, so a migration that leaves
+    dangling references is rolled back instead of committed.
+    """
+    with engine.connect() as conn:
+        if conn.dialect.name != "sqlite":
+            with conn.begin():
+                yield conn
+            return
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        enforced = bool(raw.execute("PRAGMA foreign_keys").fetchone()[0])
+        raw.execute("PRAGMA foreign_keys=OFF")  # no transaction is open yet: takes effect
+        try:
+            with conn.begin():
+                yield conn
+                violations = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if violations:
+                    raise RuntimeError(f"schema migration left dangling foreign keys: {violations[:5]!r}")
+        finally:
+            try:
+                if enforced:
+                    raw.execute("PRAGMA foreign_keys=ON")
+            except Exception:
+                # Never hand a connection without FK enforcement back to the pool.
+                conn.invalidate()
+                raise
+
+
+def _install_sqlite_hooks(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        # Stop the sqlite3 driver from issuing (or skipping) BEGIN on its own;
+        # the "begin" hook below emits it for every SQLAlchemy transaction.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in _SQLITE_PRAGMAS:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN")

@@ -1,0 +1,1 @@
+"""Alembic migration environment for the collection schema (run via ``calcideck.store.migrate``)."""

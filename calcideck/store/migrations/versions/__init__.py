@@ -1,0 +1,1 @@
+"""Alembic revisions, one module per schema revision (``NNNN_description.py``)."""
