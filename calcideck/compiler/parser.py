@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
@@ -61,6 +61,24 @@ def default_deck_name(rel_path: str) -> str:
     """``pathology/calcification/dystrophic.md`` -> ``pathology::calcification::dystrophic``."""
     stem = rel_path[:-3] if rel_path.lower().endswith(".md") else rel_path
     return "::".join(part for part in stem.split("/") if part)
+
+
+def rewrite_image_refs(text: str, images: dict[str, str] | Mapping[str, str]) -> str:
+    """Replace image paths written in Markdown or raw HTML by their media file names."""
+    if not images:
+        return text
+
+    def swap(m: re.Match[str]) -> str:
+        raw = m.group(1)
+        quote = raw[:1] if raw[:1] in "\"'" else ""
+        written = raw.strip("\"'")
+        name = images.get(written.strip().strip("<>"))
+        if name is None:
+            return m.group(0)
+        start, end = m.span(1)
+        return m.group(0)[: start - m.start()] + f"{quote}{name}{quote}" + m.group(0)[end - m.start() :]
+
+    return _HTML_IMG_RE.sub(swap, _MD_IMAGE_RE.sub(swap, text))
 
 
 def resolve_relative(rel_file: str, written: str) -> tuple[str | None, str | None]:
@@ -223,8 +241,9 @@ class _FileParser:
         ok = True
         for regex in (_MD_IMAGE_RE, _HTML_IMG_RE):
             for m in regex.finditer(text):
-                written = m.group(1).strip("\"'")
-                line, col = block.locate(m.start(1))
+                raw = m.group(1)
+                written = raw.strip("\"'")
+                line, col = block.locate(m.start(1) + (1 if raw[:1] in "\"'" else 0))
                 resolved, reason = resolve_relative(self.rel_path, written)
                 if resolved is None:
                     self.err(line, col, reason or "bad image path", "image-path")
@@ -491,6 +510,7 @@ class _FileParser:
         mode = OcclusionMode.HIDE_ALL_GUESS_ONE
         header = ""
         shapes: list[Shape] = []
+        shape_lines = 0
         ok = True
         for j in range(i + 1, close):
             raw = self.lines[j]
@@ -522,6 +542,7 @@ class _FileParser:
                     self.err(j + 1, col0, f"unknown occlusion setting '{key}:' (known: image, mode, header)", "occlusion")
                     ok = False
                 continue
+            shape_lines += 1
             shape = self.shape(j, raw, col0)
             if shape is None:
                 ok = False
@@ -533,7 +554,7 @@ class _FileParser:
             if image is None and ok:
                 self.err(i + 1, 1, "occlusion block has no 'image:' line", "occlusion")
             ok = False
-        if not shapes:
+        if not shape_lines:
             self.err(i + 1, 1, "occlusion block has no shapes (rect, ellipse or polygon lines)", "occlusion")
             ok = False
         if ok and image is not None and image_ref is not None:

@@ -26,12 +26,12 @@ from calcideck.compiler.ir import (
 )
 from calcideck.compiler.markdown_ext import is_plain, new_markdown, render_plain
 from calcideck.compiler.media import MediaBlob
+from calcideck.compiler.parser import rewrite_image_refs
 from calcideck.compiler.sanitize import sanitize_html
 
 # Bump when the HTML produced for the same source changes, so stored cards are re-rendered.
 RENDER_VERSION = "1"
 
-_IMG_SRC_RE = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]*)(")')
 _SINGLE_P_RE = re.compile(r"^<p>(.*)</p>$", re.DOTALL)
 _SPACE_RE = re.compile(r"\s+")
 
@@ -71,10 +71,7 @@ class NoteRenderer:
         """Markdown to sanitised HTML, image sources replaced by media file names."""
         if is_plain(text):
             return render_plain(text)
-        rendered = sanitize_html(self._md.reset().convert(text))
-        if images and "<img" in rendered:
-            rendered = _IMG_SRC_RE.sub(lambda m: m.group(1) + _media_name(m.group(2), images) + m.group(3), rendered)
-        return rendered
+        return sanitize_html(self._md.reset().convert(rewrite_image_refs(text, images)))
 
     def inline(self, text: str, images: Mapping[str, str]) -> str:
         rendered = self.block(text, images).strip()
@@ -165,10 +162,6 @@ class NoteRenderer:
             }
             cards.append(CompiledCard(f"label:{label}", ordinal, label, question, answer, data))
         return cards
-
-
-def _media_name(src: str, images: Mapping[str, str]) -> str:
-    return images.get(html.unescape(src), src)
 
 
 _MASK = 'fill="#ffeba2" stroke="#2d2d2d"'

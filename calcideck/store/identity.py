@@ -50,11 +50,31 @@ class Incoming:
     text: str
 
 
+def _words(text: str) -> list[str]:
+    return _TOKEN_RE.findall(text.lower())
+
+
+def word_ratio(a: str, b: str) -> float:
+    """Share of words two texts have in common, in order (0..1)."""
+    wa, wb = _words(a), _words(b)
+    if not wa and not wb:
+        return 1.0 if a == b else 0.0
+    return difflib.SequenceMatcher(None, wa, wb, autojunk=False).ratio()
+
+
 def similarity(a: str, b: str) -> float:
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    if matcher.real_quick_ratio() < 0.3 or matcher.quick_ratio() < 0.3:
-        return 0.0
-    return matcher.ratio()
+    """How alike two notes' canonical texts are (0..1), by words, not characters.
+
+    For question/answer notes a side that stayed the same counts for more than
+    the whole text: rewording only the question keeps the answer, and the card.
+    """
+    body_a, body_b = a.split("\x1e", 1)[-1], b.split("\x1e", 1)[-1]
+    whole = word_ratio(body_a, body_b)
+    fields_a, fields_b = body_a.split("\x1f"), body_b.split("\x1f")
+    if a.startswith("basic\x1e") and b.startswith("basic\x1e") and len(fields_a) == len(fields_b) == 3:
+        sides = [word_ratio(x, y) for x, y in zip(fields_a[1:], fields_b[1:], strict=True)]
+        return max(whole, 0.7 * max(sides) + 0.3 * min(sides))
+    return whole
 
 
 def match_notes(incoming: Sequence[Incoming], stored: Sequence[Stored]) -> dict[int, int]:
