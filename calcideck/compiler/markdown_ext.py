@@ -50,7 +50,7 @@ def new_markdown() -> markdown.Markdown:
 # Text that Markdown would only escape and wrap in <p>: one line, no character
 # that starts any Markdown or HTML construct, not starting like a list item.
 _PLAIN_CHARS = "".join(MARKER_CHARS)
-_PLAIN_RE = re.compile(rf"^(?![\d\s(])[\w ,.;:?!'\"%/()\u2013\u2014{_PLAIN_CHARS}-]*(?<![\s!])$")
+_PLAIN_RE = re.compile(rf"^(?=[^\W\d_]|[\"'])[\w ,.;:?!'\"%/()\u2013\u2014{_PLAIN_CHARS}-]+(?<![\s!])\Z")
 
 
 def is_plain(text: str) -> bool:

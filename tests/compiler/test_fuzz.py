@@ -1,0 +1,63 @@
+"""Arbitrary text gives compiled notes or located diagnostics, never an exception."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import markdown
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from calcideck.compiler.driver import check_paths
+from calcideck.compiler.markdown_ext import SubSupExtension, is_plain, render_plain
+from calcideck.compiler.parser import parse_text
+
+# Lines built from the deck language's own pieces, so the fuzzer reaches deep states.
+FRAGMENTS = [
+    "Q: ", "R: ", "A: ", "List: ", "- ", "1. ", "  ", "# ", "## ", "```", "```occlusion", "~~~", "---",
+    "{{c1::", "{{c2::", "::", "}}", "{{", "`", "$", "\\(", "^id", " ^x-1", " !reset-2", "!reset-", "image: a.png",
+    "mode: hide-one-guess-one", "mode: bad", "rect 0.1 0.1 0.2 0.2 L", "rect 2 0 0 0", "polygon 0.1,0.1 0.2,0.2 0.3,0.1 P",
+    "ellipse 0.1 0.1", "header: H", "![i](a.png)", "![i](../x.png)", "<img src=//x>", "<script>", "deck: A::B", "tags: [a, b]",
+    "lang: tr", "text", "Mönckeberg", "\t", "|a|b|\n|--|--|", "\u202e", "\x00", "\r",
+]
+
+line = st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=8), max_size=6).map("".join)
+document = st.lists(line, max_size=25).map("\n".join)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(document)
+def test_parser_never_raises(text: str) -> None:
+    result = parse_text(text, "x.md", "decks/x.md")
+    n_lines = text.count("\n") + 1
+    for d in result.diagnostics:
+        assert d.location.path == "decks/x.md"
+        assert 1 <= d.location.line <= n_lines + 1 and d.location.column >= 1
+    for note in result.notes:
+        assert 1 <= note.location.line <= n_lines
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.one_of(document, st.text(max_size=300)), st.binary(max_size=64))
+def test_whole_pipeline_never_raises(tmp_path: Path, text: str, junk: bytes) -> None:
+    root = tmp_path / "fuzz"
+    root.mkdir(exist_ok=True)
+    (root / "a.png").write_bytes(junk)
+    (root / "x.md").write_text(text, encoding="utf-8", errors="surrogatepass") if "\ud800" not in text else None
+    (root / "y.md").write_bytes(junk + text.encode("utf-8", "replace"))
+    result = check_paths([root])
+    for note in result.notes:
+        assert note.cards, "a compiled note always has at least one card"
+    for d in result.diagnostics:
+        assert d.location.line >= 1 and d.location.column >= 1
+
+
+plain_alphabet = st.sampled_from(list("abcdefghijklmnopqrstuvwxyzÇçĞğİıÖöŞşÜüMö0123456789 ,.;:?!'\"%/()–—-_*`#<>&[]\\\n\t+~^=|{}"))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(plain_alphabet, max_size=40).map("".join))
+def test_plain_fast_path_matches_python_markdown(text: str) -> None:
+    if is_plain(text):
+        md = markdown.Markdown(extensions=["tables", "fenced_code", "sane_lists", SubSupExtension()], output_format="html")
+        assert render_plain(text) == md.convert(text)
