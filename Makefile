@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test bench check lint clean
+.PHONY: run test bench check diagrams clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,3 +33,7 @@ check: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
+
+## make diagrams: render resources/diagrams/*.svg to decks/images/*.png with Qt
+diagrams: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) tools/render_diagrams.py

@@ -209,6 +209,19 @@ class _FileParser:
             text = text[: m.start()]
         return block.replace_last(text.rstrip()), anchor, reset
 
+    def warn_stray_trailers(self, *blocks: TextBlock) -> None:
+        """An id or marker that ends a line inside a card is text, not an id: say so."""
+        for block in blocks:
+            for seg in block.segments:
+                m = _TRAILER_TOKEN_RE.search(seg.text)
+                if m and not m.group(1).endswith("^"):
+                    self.warn(
+                        seg.line, seg.column + m.start(1) + 1,
+                        f"'{m.group(1)}' is not at the end of the card's last line, so it is shown as text "
+                        "(a paragraph after an answer belongs to that answer)",
+                        "anchor",
+                    )
+
     # -- notes -----------------------------------------------------------
 
     def add_note(
@@ -357,6 +370,7 @@ class _FileParser:
         a_end = self.answer_end(q_end + 1)
         answer = self.block(q_end, card_marker_width(self.lines[q_end]), a_end)
         answer, anchor, reset = self.take_trailer(answer)
+        self.warn_stray_trailers(question, answer)
         ok = True
         if not question.text.strip():
             self.err(i + 1, 1, f"empty question after '{marker}'", "empty")
@@ -406,6 +420,8 @@ class _FileParser:
         block, anchor, reset = self.take_trailer(block)
         text = block.text
         scan = cloze.scan(text)
+        if scan.found:
+            self.warn_stray_trailers(block)
         if not scan.found:
             if anchor is not None:
                 line, col = block.locate(len(text))
@@ -443,6 +459,7 @@ class _FileParser:
         if items:
             last = items[-1]
             items[-1], anchor, reset = self.take_trailer(last)
+            self.warn_stray_trailers(title, *items)
         else:
             anchor, reset = None, 0
         first = ITEM_RE.match(self.lines[first_item])
@@ -549,7 +566,11 @@ class _FileParser:
             else:
                 shapes.append(shape)
         closing_block = TextBlock((Segment(close + 1, 0, self.lines[close]),))
-        _, anchor, reset = self.take_trailer(closing_block)
+        rest, anchor, reset = self.take_trailer(closing_block)
+        leftover = rest.text.strip().lstrip(self.lines[close].strip()[:1])
+        if leftover.strip():
+            self.err(close + 1, 1, "only ^id and !reset-N may follow the closing ``` of an occlusion block", "occlusion")
+            ok = False
         if image_ref is None:
             if image is None and ok:
                 self.err(i + 1, 1, "occlusion block has no 'image:' line", "occlusion")

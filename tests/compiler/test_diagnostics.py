@@ -131,3 +131,18 @@ def test_bad_card_does_not_hide_the_good_ones(deck: DeckDir) -> None:
     deck.write("a.md", "Q: good\nA: card\n\nA: orphan\n\nQ: also good\nA: yes\n")
     result = check_paths([deck.root])
     assert len(result.notes) == 2 and not result.ok
+
+
+def test_an_id_inside_a_card_is_flagged(deck: DeckDir) -> None:
+    found = diagnostics(deck, "Q: Serum calcium?\nA: Normal. ^serum\n\nA note to the reader.\n")
+    assert found == [
+        "x.md:2:12: warning: '^serum' is not at the end of the card's last line, so it is shown as text "
+        "(a paragraph after an answer belongs to that answer)"
+    ]
+
+
+def test_text_after_an_occlusion_fence_is_an_error(deck: DeckDir) -> None:
+    deck.image("a.png")
+    found = diagnostics(deck, "```occlusion\nimage: a.png\nrect 0.1 0.1 0.2 0.2 A\n``` trailing words ^x2\n")
+    assert found == ["x.md:4:1: error: only ^id and !reset-N may follow the closing ``` of an occlusion block"]
+    assert diagnostics(deck, "```occlusion\nimage: a.png\nrect 0.1 0.1 0.2 0.2 A\n``` ^x2 !reset-1\n") == []
