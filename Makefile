@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test bench check diagrams clean
+.PHONY: run test bench check diagrams lint clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,3 +37,9 @@ clean:
 ## make diagrams: render resources/diagrams/*.svg to decks/images/*.png with Qt
 diagrams: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) tools/render_diagrams.py
+
+## make lint: ruff and mypy (strict) on the non-GUI packages
+lint: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[test,dev]"
+	$(PY) -m ruff check calcideck tests tools
+	$(PY) -m mypy calcideck

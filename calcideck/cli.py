@@ -37,25 +37,34 @@ def _parser() -> argparse.ArgumentParser:
 
     coll = argparse.ArgumentParser(add_help=False)
     coll.add_argument(
-        "--collection", metavar="FILE", default=None,
+        "--collection",
+        metavar="FILE",
+        default=None,
         help="collection file to use (default: $CALCIDECK_COLLECTION or the user data folder)",
     )
 
     parser = argparse.ArgumentParser(
-        prog="calcideck", description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="calcideck",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"calcideck {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
     check = sub.add_parser(
-        "check", parents=[common], help="validate deck files without touching any collection",
+        "check",
+        parents=[common],
+        help="validate deck files without touching any collection",
         description="Validate deck files and folders; print every problem as FILE:LINE:COL: severity: message.",
     )
     check.add_argument("paths", nargs="+", metavar="PATH", help="a deck file, or a folder (every .md below it)")
 
     build = sub.add_parser(
-        "build", parents=[common, coll], help="compile deck files into the collection",
+        "build",
+        parents=[common, coll],
+        help="compile deck files into the collection",
         description=(
             "Compile deck files and folders into the collection. Review history survives edits; "
             "with any error nothing is written."
@@ -82,8 +91,16 @@ def _check(args: argparse.Namespace) -> int:
     result = check_paths(args.paths)
     if args.json:
         cards = sum(len(n.cards) for n in result.notes)
-        print(json.dumps({"notes": len(result.notes), "cards": cards,
-                          "diagnostics": [d.to_json() for d in result.diagnostics]}, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "notes": len(result.notes),
+                    "cards": cards,
+                    "diagnostics": [d.to_json() for d in result.diagnostics],
+                },
+                ensure_ascii=False,
+            )
+        )
     else:
         _print_diagnostics(result.diagnostics)
         cards = sum(len(n.cards) for n in result.notes)
@@ -107,7 +124,10 @@ def _build(args: argparse.Namespace) -> int:
             print(f"cards: {c.added} added, {c.updated} updated, {c.unchanged} unchanged, {c.retired} retired")
             print(f"collection: {where}")
         else:
-            print(f"build failed: {_summary_line(report.diagnostics)}; the collection was not changed", file=sys.stderr)
+            print(
+                f"build failed: {_summary_line(report.diagnostics)}; the collection was not changed",
+                file=sys.stderr,
+            )
     return EXIT_OK if report.ok else EXIT_DECK_ERRORS
 
 

@@ -116,10 +116,19 @@ class Collection:
                 raise KeyError(f"no card {card_id}")
             card, note, deck = row
             return CardView(
-                id=card.id, note_id=note.id, note_guid=note.guid, kind=note.kind, key=card.key, deck=deck,
-                breadcrumb=tuple(note.breadcrumb), tags=tuple(note.tags), question_html=card.question_html,
-                answer_html=card.answer_html, retired=card.retired_at is not None or note.retired_at is not None,
-                source_file=note.file_path, source_line=note.line,
+                id=card.id,
+                note_id=note.id,
+                note_guid=note.guid,
+                kind=note.kind,
+                key=card.key,
+                deck=deck,
+                breadcrumb=tuple(note.breadcrumb),
+                tags=tuple(note.tags),
+                question_html=card.question_html,
+                answer_html=card.answer_html,
+                retired=card.retired_at is not None or note.retired_at is not None,
+                source_file=note.file_path,
+                source_line=note.line,
             )
 
     def decks(self) -> list[str]:

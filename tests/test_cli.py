@@ -12,9 +12,13 @@ from calcideck import __version__
 from tests.conftest import DeckDir
 
 
-def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "calcideck", *args], capture_output=True, text=True, env=full_env, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "calcideck", *args], capture_output=True, text=True, env=full_env, cwd=cwd
+    )
 
 
 def test_version() -> None:
@@ -30,7 +34,9 @@ def test_help_lists_the_commands() -> None:
 
 
 def test_check_broken_deck_prints_located_errors_and_exits_1(deck: DeckDir) -> None:
-    deck.write("broken.md", "Q: Most common site of dystrophic calcification?\n\nA: orphan? no\n\n{{c1::unclosed\n")
+    deck.write(
+        "broken.md", "Q: Most common site of dystrophic calcification?\n\nA: orphan? no\n\n{{c1::unclosed\n"
+    )
     deck.write("also.md", "List: only one\n- item\n")
     result = run("check", str(deck.root))
     assert result.returncode == 1
@@ -55,14 +61,26 @@ def test_check_json(deck: DeckDir) -> None:
     data = json.loads(result.stdout)
     assert data["notes"] == 2 and data["cards"] == 3
     (diag,) = data["diagnostics"]
-    assert diag["severity"] == "warning" and diag["line"] == 4 and diag["column"] == 3 and diag["file"].endswith("x.md")
+    assert (
+        diag["severity"] == "warning"
+        and diag["line"] == 4
+        and diag["column"] == 3
+        and diag["file"].endswith("x.md")
+    )
 
 
 def test_check_does_not_touch_any_store(deck: DeckDir, tmp_path: Path) -> None:
     deck.write("x.md", "Q: a\nA: b\n")
     home = tmp_path / "home"
-    result = run("check", str(deck.root), env={"HOME": str(home), "XDG_DATA_HOME": str(home / "data"),
-                                               "CALCIDECK_COLLECTION": str(tmp_path / "never.sqlite")})
+    result = run(
+        "check",
+        str(deck.root),
+        env={
+            "HOME": str(home),
+            "XDG_DATA_HOME": str(home / "data"),
+            "CALCIDECK_COLLECTION": str(tmp_path / "never.sqlite"),
+        },
+    )
     assert result.returncode == 0
     assert not (tmp_path / "never.sqlite").exists() and not home.exists()
 

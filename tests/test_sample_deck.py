@@ -120,7 +120,12 @@ def test_render_diagrams_is_deterministic_and_matches_the_committed_pngs(tmp_pat
         out = tmp_path / run
         proc = subprocess.run(
             [sys.executable, str(ROOT / "tools" / "render_diagrams.py"), "--out", str(out)],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         assert proc.returncode == 0, proc.stderr
         assert sorted(p.name for p in out.iterdir()) == sorted(f"{s.stem}.png" for s in svgs)

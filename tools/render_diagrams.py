@@ -100,13 +100,26 @@ def render_svg(svg: Path, width: int) -> bytes:
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Render resources/diagrams/*.svg to PNG deck images.")
     parser.add_argument(
-        "svgs", nargs="*", type=Path, metavar="SVG",
+        "svgs",
+        nargs="*",
+        type=Path,
+        metavar="SVG",
         help=f"diagrams to render (default: every *.svg in {SOURCE_DIR.relative_to(ROOT)})",
     )
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
-                        help=f"folder for the PNG files (default: {DEFAULT_OUT.relative_to(ROOT)})")
-    parser.add_argument("--width", type=int, default=DEFAULT_WIDTH, metavar="PX",
-                        help=f"width of each PNG in pixels (default: {DEFAULT_WIDTH})")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        metavar="DIR",
+        help=f"folder for the PNG files (default: {DEFAULT_OUT.relative_to(ROOT)})",
+    )
+    parser.add_argument(
+        "--width",
+        type=int,
+        default=DEFAULT_WIDTH,
+        metavar="PX",
+        help=f"width of each PNG in pixels (default: {DEFAULT_WIDTH})",
+    )
     return parser.parse_args(argv)
 
 

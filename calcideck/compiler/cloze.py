@@ -74,14 +74,13 @@ def _skip_math(text: str, i: int) -> int | None:
         if text.startswith(opener, i):
             j = text.find(closer, i + len(opener))
             return j + len(closer) if j >= 0 else None
-    if text[i] == "$":
-        # Inline TeX as MathJax and Anki read it: no space inside the dollars.
-        if i + 1 < len(text) and text[i + 1] not in " \t\n$":
-            j = i + 1
-            while j < len(text) and text[j] != "\n":
-                if text[j] == "$" and text[j - 1] not in " \t\\":
-                    return j + 1
-                j += 1
+    # Inline TeX as MathJax and Anki read it: no space inside the dollars.
+    if text[i] == "$" and i + 1 < len(text) and text[i + 1] not in " \t\n$":
+        j = i + 1
+        while j < len(text) and text[j] != "\n":
+            if text[j] == "$" and text[j - 1] not in " \t\\":
+                return j + 1
+            j += 1
     return None
 
 
@@ -116,7 +115,10 @@ def scan(text: str) -> ClozeScan:
             bad = _MALFORMED_RE.match(text, i)
             if bad and len(bad.group(0)) > 2:
                 problems.append(
-                    ClozeProblem(i, f"malformed cloze '{bad.group(0)}': write {{{{c1::text}}}} or {{{{c1::text::hint}}}}")
+                    ClozeProblem(
+                        i,
+                        f"malformed cloze '{bad.group(0)}': write {{{{c1::text}}}} or {{{{c1::text::hint}}}}",
+                    )
                 )
             i += 2
             continue
@@ -229,17 +231,16 @@ def cards_from_html(rendered: str, spans: tuple[ClozeSpan, ...]) -> dict[int, tu
 
 
 def _crosses_tags(rendered: str, spans: tuple[ClozeSpan, ...], number: int) -> bool:
-    depth = 0
-    for m in _TOKEN_RE.finditer(rendered):
-        if m.group(1) is not None:
-            if spans[int(m.group(1))].number == number:
-                start = m.end()
-                depth = 1
-                j = m.end()
-                for m2 in _TOKEN_RE.finditer(rendered, j):
-                    depth += 1 if m2.group(1) is not None else -1
-                    if depth == 0:
-                        if "<" in rendered[start : m2.start()]:
-                            return True
-                        break
+    """True if a cloze ``number`` wraps markup, so cutting it out may unbalance tags."""
+    tokens = list(_TOKEN_RE.finditer(rendered))
+    for k, opener in enumerate(tokens):
+        if opener.group(1) is None or spans[int(opener.group(1))].number != number:
+            continue
+        depth = 0
+        for token in tokens[k:]:
+            depth += 1 if token.group(1) is not None else -1
+            if depth == 0:
+                if "<" in rendered[opener.end() : token.start()]:
+                    return True
+                break
     return False

@@ -55,9 +55,7 @@ def discover(paths: Sequence[str | os.PathLike[str]]) -> tuple[list[DeckRoot], l
             roots.setdefault(resolved, (parent_shown, set()))[1].add(p.name)
         else:
             diags.append(error(shown, 1, 1, "no such file or folder", "path"))
-    result = [
-        DeckRoot(path, shown, path.name or "root", tuple(sorted(files))) for path, (shown, files) in roots.items()
-    ]
+    result = [DeckRoot(path, shown, path.name or "root", tuple(sorted(files))) for path, (shown, files) in roots.items()]
     return result, diags
 
 
@@ -179,13 +177,25 @@ def cross_check(notes: Iterable[NoteSummary]) -> list[Diagnostic]:
             first = anchors.setdefault(note.anchor, note)
             if first is not note:
                 diags.append(
-                    error(loc.path, loc.line, loc.column, f"duplicate id ^{note.anchor} (first used at {first.location})", "duplicate-id")
+                    error(
+                        loc.path,
+                        loc.line,
+                        loc.column,
+                        f"duplicate id ^{note.anchor} (first used at {first.location})",
+                        "duplicate-id",
+                    )
                 )
         key = (note.deck, note.fingerprint)
         first_text = texts.setdefault(key, note)
         if first_text is not note:
             diags.append(
-                warning(loc.path, loc.line, loc.column, f"this card has the same text as the one at {first_text.location} in deck {note.deck}", "duplicate-text")
+                warning(
+                    loc.path,
+                    loc.line,
+                    loc.column,
+                    f"this card has the same text as the one at {first_text.location} in deck {note.deck}",
+                    "duplicate-text",
+                )
             )
     return diags
 

@@ -74,7 +74,13 @@ def parse_front_matter(lines: list[str], path: str) -> FrontMatter:
         if key not in KNOWN_KEYS:
             line, col = where(str(key))
             diags.append(
-                warning(path, line, col, f"unknown front matter key '{key}' (known: deck, tags, lang)", "front-matter")
+                warning(
+                    path,
+                    line,
+                    col,
+                    f"unknown front matter key '{key}' (known: deck, tags, lang)",
+                    "front-matter",
+                )
             )
 
     deck = data.get("deck")
@@ -83,7 +89,13 @@ def parse_front_matter(lines: list[str], path: str) -> FrontMatter:
         if not isinstance(deck, str) or not all(_DECK_PART_RE.match(p) for p in parts):
             line, col = where("deck")
             diags.append(
-                error(path, line, col, "'deck' must be a name like Pathology::Calcification (no empty parts)", "front-matter")
+                error(
+                    path,
+                    line,
+                    col,
+                    "'deck' must be a name like Pathology::Calcification (no empty parts)",
+                    "front-matter",
+                )
             )
             deck = None
 
@@ -93,19 +105,43 @@ def parse_front_matter(lines: list[str], path: str) -> FrontMatter:
         tags_value = tags_value.split()
     if not isinstance(tags_value, list):
         line, col = where("tags")
-        diags.append(error(path, line, col, "'tags' must be a list, e.g. tags: [pathology, calcification]", "front-matter"))
+        diags.append(
+            error(
+                path,
+                line,
+                col,
+                "'tags' must be a list, e.g. tags: [pathology, calcification]",
+                "front-matter",
+            )
+        )
     else:
         for tag in tags_value:
             if not isinstance(tag, str | int | float) or not _TAG_RE.match(str(tag)):
                 line, col = where("tags")
-                diags.append(error(path, line, col, f"invalid tag {tag!r}: tags are single words without spaces", "front-matter"))
+                diags.append(
+                    error(
+                        path,
+                        line,
+                        col,
+                        f"invalid tag {tag!r}: tags are single words without spaces",
+                        "front-matter",
+                    )
+                )
             else:
                 tags.append(str(tag))
 
     lang = data.get("lang")
     if lang is not None and (not isinstance(lang, str) or not _LANG_RE.match(lang)):
         line, col = where("lang")
-        diags.append(error(path, line, col, f"invalid lang {lang!r}: use a language code such as en or tr", "front-matter"))
+        diags.append(
+            error(
+                path,
+                line,
+                col,
+                f"invalid lang {lang!r}: use a language code such as en or tr",
+                "front-matter",
+            )
+        )
         lang = None
 
     return FrontMatter(

@@ -26,7 +26,12 @@ CARD_RE = re.compile(r"^(Q|R|A|List):(?:[ \t]|$)")
 ITEM_RE = re.compile(r"^( {0,3})([-*+]|(\d{1,9})[.)])(?:([ \t]+)(.*)|$)")
 BREAK_RE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 
-_CARD_KINDS = {"Q": LineKind.QUESTION, "R": LineKind.REVERSED, "A": LineKind.ANSWER, "List": LineKind.LIST_TITLE}
+_CARD_KINDS = {
+    "Q": LineKind.QUESTION,
+    "R": LineKind.REVERSED,
+    "A": LineKind.ANSWER,
+    "List": LineKind.LIST_TITLE,
+}
 
 
 def classify(line: str) -> LineKind:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-import xml.etree.ElementTree as etree
+from xml.etree import ElementTree
 
 import markdown
 from markdown.extensions import Extension
@@ -27,8 +27,10 @@ class _WrapProcessor(InlineProcessor):
         super().__init__(pattern, md)
         self.tag = tag
 
-    def handleMatch(self, m: re.Match[str], data: str) -> tuple[etree.Element, int, int]:  # noqa: N802 (Markdown API)
-        el = etree.Element(self.tag)
+    def handleMatch(  # type: ignore[override]  # noqa: N802 (InlineProcessor's signature, not Pattern's)
+        self, m: re.Match[str], data: str
+    ) -> tuple[ElementTree.Element, int, int]:
+        el = ElementTree.Element(self.tag)
         el.text = m.group(1)
         return el, m.start(0), m.end(0)
 

@@ -95,8 +95,7 @@ def _check_dimensions(width: int, height: int, display_name: str) -> None:
         raise MediaError(f"image {_quote(display_name)} has an invalid size of {width}x{height} pixels")
     if width > MAX_DIMENSION or height > MAX_DIMENSION:
         raise MediaError(
-            f"image {_quote(display_name)} is {width}x{height} pixels;"
-            f" the limit is {MAX_DIMENSION} pixels per side"
+            f"image {_quote(display_name)} is {width}x{height} pixels; the limit is {MAX_DIMENSION} pixels per side"
         )
 
 
@@ -107,18 +106,11 @@ def _sniff_png(data: bytes, name: str) -> tuple[int, int]:
     length, chunk_type = struct.unpack_from(">I4s", data, 8)
     if length != 13 or chunk_type != b"IHDR":
         raise _corrupt(name, "PNG")
-    width, height, depth, colour, compression, filtering, interlace = struct.unpack_from(
-        ">IIBBBBB", data, 16
-    )
+    width, height, depth, colour, compression, filtering, interlace = struct.unpack_from(">IIBBBBB", data, 16)
     (crc,) = struct.unpack_from(">I", data, 29)
     if zlib.crc32(data[12:29]) != crc:
         raise _corrupt(name, "PNG")
-    if (
-        depth not in _PNG_BIT_DEPTHS.get(colour, frozenset())
-        or compression != 0
-        or filtering != 0
-        or interlace not in (0, 1)
-    ):
+    if depth not in _PNG_BIT_DEPTHS.get(colour, frozenset()) or compression != 0 or filtering != 0 or interlace not in (0, 1):
         raise _corrupt(name, "PNG")
     return width, height
 
@@ -224,8 +216,7 @@ def sniff_image(data: bytes, display_name: str) -> tuple[str, str, int, int]:
             raise MediaError(f"image {_quote(display_name)} is empty")
         elif _looks_like_svg(data):
             raise MediaError(
-                f"image {_quote(display_name)} is an SVG file; SVG images are not"
-                " allowed because they can contain scripts"
+                f"image {_quote(display_name)} is an SVG file; SVG images are not allowed because they can contain scripts"
             )
         else:
             raise MediaError(f"image {_quote(display_name)} is not a PNG, JPEG, GIF or WebP file")

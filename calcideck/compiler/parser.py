@@ -194,7 +194,8 @@ class _FileParser:
                     self.err(last.line, col, "a card has at most one ^id", "anchor")
                 elif not _ANCHOR_RE.match(token[1:]):
                     self.err(
-                        last.line, col,
+                        last.line,
+                        col,
                         f"malformed id '{token}': use letters, digits, '-', '_' or '.', starting with a letter or digit",
                         "anchor",
                     )
@@ -203,7 +204,12 @@ class _FileParser:
             else:
                 rm = _RESET_RE.match(token)
                 if not rm:
-                    self.err(last.line, col, f"malformed meaning-change marker '{token}': write !reset-1, !reset-2, ...", "reset")
+                    self.err(
+                        last.line,
+                        col,
+                        f"malformed meaning-change marker '{token}': write !reset-1, !reset-2, ...",
+                        "reset",
+                    )
                 else:
                     reset = int(rm.group(1))
             text = text[: m.start()]
@@ -216,7 +222,8 @@ class _FileParser:
                 m = _TRAILER_TOKEN_RE.search(seg.text)
                 if m and not m.group(1).endswith("^"):
                     self.warn(
-                        seg.line, seg.column + m.start(1) + 1,
+                        seg.line,
+                        seg.column + m.start(1) + 1,
                         f"'{m.group(1)}' is not at the end of the card's last line, so it is shown as text "
                         "(a paragraph after an answer belongs to that answer)",
                         "anchor",
@@ -225,8 +232,14 @@ class _FileParser:
     # -- notes -----------------------------------------------------------
 
     def add_note(
-        self, kind: NoteKind, block_start: tuple[int, int], content: Content, anchor: str | None,
-        reset: int, media: list[MediaRef], end_line: int,
+        self,
+        kind: NoteKind,
+        block_start: tuple[int, int],
+        content: Content,
+        anchor: str | None,
+        reset: int,
+        media: list[MediaRef],
+        end_line: int,
     ) -> None:
         line, col = block_start
         self.result.notes.append(
@@ -269,7 +282,12 @@ class _FileParser:
         scan = cloze.scan(block.text)
         for span in scan.spans[:1]:
             line, col = block.locate(span.start)
-            self.err(line, col, f"clozes are not allowed in {where}; make the cloze a paragraph of its own", "cloze")
+            self.err(
+                line,
+                col,
+                f"clozes are not allowed in {where}; make the cloze a paragraph of its own",
+                "cloze",
+            )
             return False
         return True
 
@@ -384,8 +402,13 @@ class _FileParser:
         if ok and ok_q and ok_a:
             end_line = answer.segments[-1].line if answer.segments else q_end + 1
             self.add_note(
-                NoteKind.BASIC, (i + 1, 1), BasicContent(question.text, answer.text, reversed_),
-                anchor, reset, media_q + media_a, end_line,
+                NoteKind.BASIC,
+                (i + 1, 1),
+                BasicContent(question.text, answer.text, reversed_),
+                anchor,
+                reset,
+                media_q + media_a,
+                end_line,
             )
         return a_end
 
@@ -440,8 +463,13 @@ class _FileParser:
         if ok:
             first = block.segments[0]
             self.add_note(
-                NoteKind.CLOZE, (first.line, first.column + 1), ClozeContent(text),
-                anchor, reset, media, block.segments[-1].line,
+                NoteKind.CLOZE,
+                (first.line, first.column + 1),
+                ClozeContent(text),
+                anchor,
+                reset,
+                media,
+                block.segments[-1].line,
             )
 
     def list_note(self, i: int) -> int:
@@ -492,8 +520,13 @@ class _FileParser:
         refs, refs_ok = self.media_in(title)
         if ok and refs_ok and self.check_no_cloze(title, "a List: title"):
             self.add_note(
-                NoteKind.LIST, (i + 1, 1), ListContent(title.text, tuple(texts), ordered, start),
-                anchor, reset, refs + media, items[-1].segments[-1].line if items[-1].segments else i + 1,
+                NoteKind.LIST,
+                (i + 1, 1),
+                ListContent(title.text, tuple(texts), ordered, start),
+                anchor,
+                reset,
+                refs + media,
+                items[-1].segments[-1].line if items[-1].segments else i + 1,
             )
         return end
 
@@ -537,8 +570,8 @@ class _FileParser:
             col0 = len(raw) - len(raw.lstrip()) + 1
             word = line.split(None, 1)[0]
             if word.endswith(":"):
-                key, value = word[:-1], line[len(word):].strip()
-                vcol = col0 + len(word) + (len(line[len(word):]) - len(line[len(word):].lstrip()))
+                key, value = word[:-1], line[len(word) :].strip()
+                vcol = col0 + len(word) + (len(line[len(word) :]) - len(line[len(word) :].lstrip()))
                 if key == "image":
                     resolved, reason = resolve_relative(self.rel_path, value)
                     if resolved is None:
@@ -549,14 +582,24 @@ class _FileParser:
                         image_ref = MediaRef(resolved, value, SourceLocation(self.display, j + 1, vcol))
                 elif key == "mode":
                     if value not in OCCLUSION_MODES:
-                        self.err(j + 1, vcol, f"unknown occlusion mode '{value}' (use hide-all-guess-one or hide-one-guess-one)", "occlusion")
+                        self.err(
+                            j + 1,
+                            vcol,
+                            f"unknown occlusion mode '{value}' (use hide-all-guess-one or hide-one-guess-one)",
+                            "occlusion",
+                        )
                         ok = False
                     else:
                         mode = OCCLUSION_MODES[value]
                 elif key == "header":
                     header = value
                 else:
-                    self.err(j + 1, col0, f"unknown occlusion setting '{key}:' (known: image, mode, header)", "occlusion")
+                    self.err(
+                        j + 1,
+                        col0,
+                        f"unknown occlusion setting '{key}:' (known: image, mode, header)",
+                        "occlusion",
+                    )
                     ok = False
                 continue
             shape_lines += 1
@@ -569,7 +612,12 @@ class _FileParser:
         rest, anchor, reset = self.take_trailer(closing_block)
         leftover = rest.text.strip().lstrip(self.lines[close].strip()[:1])
         if leftover.strip():
-            self.err(close + 1, 1, "only ^id and !reset-N may follow the closing ``` of an occlusion block", "occlusion")
+            self.err(
+                close + 1,
+                1,
+                "only ^id and !reset-N may follow the closing ``` of an occlusion block",
+                "occlusion",
+            )
             ok = False
         if image_ref is None:
             if image is None and ok:
@@ -580,8 +628,13 @@ class _FileParser:
             ok = False
         if ok and image is not None and image_ref is not None:
             self.add_note(
-                NoteKind.OCCLUSION, (i + 1, 1), OcclusionContent(image, mode, header, tuple(shapes)),
-                anchor, reset, [image_ref], close + 1,
+                NoteKind.OCCLUSION,
+                (i + 1, 1),
+                OcclusionContent(image, mode, header, tuple(shapes)),
+                anchor,
+                reset,
+                [image_ref],
+                close + 1,
             )
         return close + 1
 
@@ -597,9 +650,10 @@ class _FileParser:
             count = 0
             while count < len(rest) and re.fullmatch(r"[^,\s]+,[^,\s]+", rest[count][1]):
                 count += 1
-            numeric = [(c, part) for c, tok in rest[:count] for part in tok.split(",")]
-            numeric_cols = [c for c, tok in rest[:count] for c in (c, c + tok.index(",") + 1)]
-            numeric = [(col, part) for col, (_c, part) in zip(numeric_cols, numeric)]
+            numeric = []
+            for col, token in rest[:count]:
+                x_text, y_text = token.split(",")
+                numeric += [(col, x_text), (col + len(x_text) + 1, y_text)]
             if count < 3:
                 self.err(j + 1, col0, "a polygon needs at least three X,Y points", "occlusion")
                 return None
@@ -615,7 +669,12 @@ class _FileParser:
                 return None
             value = float(text)
             if not 0.0 <= value <= 1.0:
-                self.err(j + 1, col, f"coordinate {text} is outside 0..1 (coordinates are fractions of the image size)", "occlusion")
+                self.err(
+                    j + 1,
+                    col,
+                    f"coordinate {text} is outside 0..1 (coordinates are fractions of the image size)",
+                    "occlusion",
+                )
                 return None
             values.append(value)
         label_tokens = rest[count:]
@@ -629,7 +688,12 @@ class _FileParser:
                 self.err(j + 1, numeric[2][0], "width and height must be greater than 0", "occlusion")
                 return None
             if x + w > 1.0 + 1e-9 or y + h > 1.0 + 1e-9:
-                self.err(j + 1, numeric[0][0], f"'{kind}' reaches outside the image (X+W and Y+H must be at most 1)", "occlusion")
+                self.err(
+                    j + 1,
+                    numeric[0][0],
+                    f"'{kind}' reaches outside the image (X+W and Y+H must be at most 1)",
+                    "occlusion",
+                )
                 return None
         return Shape(kind, tuple(values), label)
 
@@ -647,7 +711,13 @@ def decode(data: bytes, display: str) -> tuple[str | None, Diagnostic | None]:
         before = data[: exc.start]
         line = before.count(b"\n") + 1
         col = len(before) - (before.rfind(b"\n") + 1) + 1
-        return None, error(display, line, col, f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8", "encoding")
+        return None, error(
+            display,
+            line,
+            col,
+            f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8",
+            "encoding",
+        )
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\x00" in text:

@@ -127,21 +127,22 @@ class NoteRenderer:
         start = f' start="{c.start}"' if c.ordered and c.start != 1 else ""
         ordered_prompt, unordered_prompt = _LIST_PROMPTS.get((lang or "en").split("-")[0], _LIST_PROMPTS["en"])
         cards = []
+        head = f'<div class="list-title">{title}</div>\n<{tag} class="list-card"{start}>\n'
+
+        def side(index: int, target_html: str) -> str:
+            lis = [
+                f'<li class="list-target">{target_html}</li>' if j == index else f"<li>{other}</li>"
+                for j, other in enumerate(items)
+            ]
+            return head + "\n".join(lis) + f"\n</{tag}>"
+
         for index, item in enumerate(c.items):
-
-            def side(target_html: str) -> str:
-                lis = [
-                    f'<li class="list-target">{target_html}</li>' if j == index else f"<li>{other}</li>"
-                    for j, other in enumerate(items)
-                ]
-                return f'<div class="list-title">{title}</div>\n<{tag} class="list-card"{start}>\n' + "\n".join(lis) + f"\n</{tag}>"
-
             if c.ordered:
                 prompt = ordered_prompt.format(n=c.start + index, total=len(items))
             else:
                 prompt = unordered_prompt
-            question = side('<span class="cloze">[...]</span>') + f'\n<p class="list-prompt">{html.escape(prompt)}</p>'
-            answer = side(f'<span class="cloze">{items[index]}</span>')
+            question = side(index, '<span class="cloze">[...]</span>') + f'\n<p class="list-prompt">{html.escape(prompt)}</p>'
+            answer = side(index, f'<span class="cloze">{items[index]}</span>')
             cards.append(CompiledCard(f"item:{normalise(item)}", index, normalise(item), question, answer))
         return cards
 
@@ -151,7 +152,9 @@ class NoteRenderer:
         cards = []
         for ordinal, label in enumerate(c.labels()):
             question = header + _occlusion_svg(c, blob, label, answer=False)
-            answer = header + _occlusion_svg(c, blob, label, answer=True) + f'\n<p class="occlusion-label">{html.escape(label)}</p>'
+            answer = (
+                header + _occlusion_svg(c, blob, label, answer=True) + f'\n<p class="occlusion-label">{html.escape(label)}</p>'
+            )
             data = {
                 "image": blob.filename,
                 "width": blob.width,

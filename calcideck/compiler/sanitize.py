@@ -144,7 +144,7 @@ def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
     """
     try:
         return _filter_value(tag, attr, value)
-    except Exception:  # noqa: BLE001 - fail closed, never let nh3 see an exception
+    except Exception:
         return None
 
 

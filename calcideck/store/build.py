@@ -31,7 +31,7 @@ from calcideck.compiler.driver import (
     render_notes,
     summary,
 )
-from calcideck.compiler.ir import CompiledNote, ParsedNote, content_fields
+from calcideck.compiler.ir import CompiledCard, CompiledNote, ParsedNote, content_fields
 from calcideck.compiler.render import NoteRenderer, render_key
 from calcideck.core.diagnostics import Diagnostic, SourceLocation, sort_key
 from calcideck.store import identity
@@ -57,7 +57,12 @@ class Counts:
     retired: int = 0
 
     def to_json(self) -> dict[str, int]:
-        return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged, "retired": self.retired}
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "retired": self.retired,
+        }
 
 
 @dataclass(slots=True)
@@ -80,8 +85,8 @@ class BuildReport:
         }
 
 
-class _Abort(Exception):
-    pass
+class _AbortBuildError(Exception):
+    """Raised inside the build transaction to roll it back when there are errors."""
 
 
 def build(session: Session, paths: Sequence[str | os.PathLike[str]], now: datetime | None = None) -> BuildReport:
@@ -98,14 +103,20 @@ def build(session: Session, paths: Sequence[str | os.PathLike[str]], now: dateti
                 _RootBuild(session, root, now, report).run()
             report.diagnostics.sort(key=sort_key)
             if not report.ok:
-                raise _Abort
+                raise _AbortBuildError
             session.execute(
                 insert(BuildRunRow).values(
-                    started_at=now, finished_at=datetime.now(UTC), status="ok",
-                    summary={"paths": [os.fspath(p) for p in paths], **report.to_json(), "diagnostics": len(report.diagnostics)},
+                    started_at=now,
+                    finished_at=datetime.now(UTC),
+                    status="ok",
+                    summary={
+                        "paths": [os.fspath(p) for p in paths],
+                        **report.to_json(),
+                        "diagnostics": len(report.diagnostics),
+                    },
                 )
             )
-    except _Abort:
+    except _AbortBuildError:
         report.notes, report.cards = Counts(), Counts()
     return report
 
@@ -143,7 +154,11 @@ class _RootBuild:
                 continue
             known = stored_files.get(rel)
             digest = hashlib.sha256(data).hexdigest()
-            if known is not None and known.sha256 == digest and self.loader.current_digest(known.media_paths) == known.media_digest:
+            if (
+                known is not None
+                and known.sha256 == digest
+                and self.loader.current_digest(known.media_paths) == known.media_digest
+            ):
                 unchanged_files.append(rel)
                 continue
             pf, file_diags = parse_file(self.root, rel, data, self.loader)
@@ -166,7 +181,11 @@ class _RootBuild:
         rows = self.s.execute(
             select(NoteRow.anchor, DeckRow.name, NoteRow.fingerprint, NoteRow.file_path, NoteRow.line)
             .join(DeckRow, DeckRow.id == NoteRow.deck_id)
-            .where(NoteRow.source_id == self.source_id, NoteRow.retired_at.is_(None), NoteRow.file_path.in_(files))
+            .where(
+                NoteRow.source_id == self.source_id,
+                NoteRow.retired_at.is_(None),
+                NoteRow.file_path.in_(files),
+            )
         )
         return [
             NoteSummary(anchor, deck, fp, SourceLocation(self.root.display_of(path), line, 1))
@@ -178,15 +197,19 @@ class _RootBuild:
             return
         notes = self.s.scalar(
             select(func.count(NoteRow.id)).where(
-                NoteRow.source_id == self.source_id, NoteRow.retired_at.is_(None), NoteRow.file_path.in_(files)
+                NoteRow.source_id == self.source_id,
+                NoteRow.retired_at.is_(None),
+                NoteRow.file_path.in_(files),
             )
         )
         cards = self.s.scalar(
             select(func.count(CardRow.id))
             .join(NoteRow, NoteRow.id == CardRow.note_id)
             .where(
-                NoteRow.source_id == self.source_id, NoteRow.retired_at.is_(None),
-                NoteRow.file_path.in_(files), CardRow.retired_at.is_(None),
+                NoteRow.source_id == self.source_id,
+                NoteRow.retired_at.is_(None),
+                NoteRow.file_path.in_(files),
+                CardRow.retired_at.is_(None),
             )
         )
         self.report.notes.unchanged += notes or 0
@@ -196,9 +219,20 @@ class _RootBuild:
 
     def _apply(self, incoming: list[ParsedNote], scope_files: list[str], unchanged_files: list[str]) -> None:
         cols = (
-            NoteRow.id, NoteRow.kind, NoteRow.anchor, NoteRow.fingerprint, NoteRow.file_path, NoteRow.position,
-            NoteRow.retired_at, NoteRow.source_text, NoteRow.render_key, NoteRow.meaning_rev, NoteRow.deck_id,
-            NoteRow.breadcrumb, NoteRow.tags, NoteRow.line,
+            NoteRow.id,
+            NoteRow.kind,
+            NoteRow.anchor,
+            NoteRow.fingerprint,
+            NoteRow.file_path,
+            NoteRow.position,
+            NoteRow.retired_at,
+            NoteRow.source_text,
+            NoteRow.render_key,
+            NoteRow.meaning_rev,
+            NoteRow.deck_id,
+            NoteRow.breadcrumb,
+            NoteRow.tags,
+            NoteRow.line,
         )
         rows = self.s.execute(
             select(*cols).where(
@@ -208,14 +242,28 @@ class _RootBuild:
         ).all()
         stored = {r.id: r for r in rows}
         matches = identity.match_notes(
-            [identity.Incoming(i, n.kind.value, n.anchor, n.fingerprint, n.path, n.position, n.source_text)
-             for i, n in enumerate(incoming)],
-            [identity.Stored(r.id, r.kind, r.anchor, r.fingerprint, r.file_path, r.position, r.retired_at is not None, r.source_text)
-             for r in rows],
+            [
+                identity.Incoming(i, n.kind.value, n.anchor, n.fingerprint, n.path, n.position, n.source_text)
+                for i, n in enumerate(incoming)
+            ],
+            [
+                identity.Stored(
+                    r.id,
+                    r.kind,
+                    r.anchor,
+                    r.fingerprint,
+                    r.file_path,
+                    r.position,
+                    r.retired_at is not None,
+                    r.source_text,
+                )
+                for r in rows
+            ],
         )
         # Render only what is new or changed.
         to_render = [
-            n for i, n in enumerate(incoming)
+            n
+            for i, n in enumerate(incoming)
             if i not in matches
             or stored[matches[i]].render_key != render_key(n, self.loader.loaded)
             or n.meaning_rev > stored[matches[i]].meaning_rev
@@ -227,7 +275,7 @@ class _RootBuild:
         compiled = {id(c.parsed): c for c in compiled_list}
         self._store_media()
 
-        note_counts, card_counts = self.report.notes, self.report.cards
+        note_counts = self.report.notes
         new_notes: list[tuple[ParsedNote, CompiledNote]] = []
         note_updates: list[dict[str, Any]] = []
         anchors_to_clear: list[int] = []
@@ -244,18 +292,32 @@ class _RootBuild:
             c = compiled.get(id(n))
             content_changed = c is not None
             changed = (
-                content_changed or deck_id != row.deck_id or list(n.breadcrumb) != row.breadcrumb
-                or list(n.tags) != row.tags or n.anchor != row.anchor or n.path != row.file_path
+                content_changed
+                or deck_id != row.deck_id
+                or list(n.breadcrumb) != row.breadcrumb
+                or list(n.tags) != row.tags
+                or n.anchor != row.anchor
+                or n.path != row.file_path
             )
             revived = row.retired_at is not None
             values: dict[str, Any] = {}
             if changed or revived or n.position != row.position or n.location.line != row.line:
                 values = {
-                    "id": row.id, "deck_id": deck_id, "kind": n.kind.value, "file_path": n.path,
-                    "position": n.position, "line": n.location.line, "fingerprint": n.fingerprint,
-                    "source_text": n.source_text, "breadcrumb": list(n.breadcrumb), "tags": list(n.tags),
-                    "lang": n.lang, "fields": content_fields(n.content), "retired_at": None,
-                    "meaning_rev": max(n.meaning_rev, row.meaning_rev), "anchor": n.anchor,
+                    "id": row.id,
+                    "deck_id": deck_id,
+                    "kind": n.kind.value,
+                    "file_path": n.path,
+                    "position": n.position,
+                    "line": n.location.line,
+                    "fingerprint": n.fingerprint,
+                    "source_text": n.source_text,
+                    "breadcrumb": list(n.breadcrumb),
+                    "tags": list(n.tags),
+                    "lang": n.lang,
+                    "fields": content_fields(n.content),
+                    "retired_at": None,
+                    "meaning_rev": max(n.meaning_rev, row.meaning_rev),
+                    "anchor": n.anchor,
                     "render_key": c.render_key if c else row.render_key,
                     "updated_at": self.now if (changed or revived) else None,
                 }
@@ -275,8 +337,6 @@ class _RootBuild:
                 media_links[row.id] = c.media_files
             elif revived:
                 revived_unchanged.append(row.id)
-            else:
-                card_counts.unchanged += 0  # counted below with the unchanged notes' cards
         matched_ids = set(matches.values())
         retire_ids = [r.id for r in rows if r.id not in matched_ids and r.retired_at is None]
 
@@ -292,23 +352,28 @@ class _RootBuild:
         self._revive_cards(revived_unchanged)
         self._link_media(media_links)
         # Cards of matched notes that were neither re-rendered nor revived are unchanged.
-        untouched = [matches[i] for i in range(len(incoming)) if i in matches and id(incoming[i]) not in compiled
-                     and stored[matches[i]].retired_at is None]
+        untouched = [
+            matches[i]
+            for i in range(len(incoming))
+            if i in matches and id(incoming[i]) not in compiled and stored[matches[i]].retired_at is None
+        ]
         self._count_cards_unchanged(untouched)
         self._count_unchanged(unchanged_files)
 
     def _count_cards_unchanged(self, note_ids: list[int]) -> None:
         for chunk in _chunks(note_ids):
-            self.report.cards.unchanged += self.s.scalar(
-                select(func.count(CardRow.id)).where(CardRow.note_id.in_(chunk), CardRow.retired_at.is_(None))
-            ) or 0
+            self.report.cards.unchanged += (
+                self.s.scalar(select(func.count(CardRow.id)).where(CardRow.note_id.in_(chunk), CardRow.retired_at.is_(None)))
+                or 0
+            )
 
     def _retire_notes(self, ids: list[int]) -> None:
         self.report.notes.retired += len(ids)
         for chunk in _chunks(ids):
-            self.report.cards.retired += self.s.scalar(
-                select(func.count(CardRow.id)).where(CardRow.note_id.in_(chunk), CardRow.retired_at.is_(None))
-            ) or 0
+            self.report.cards.retired += (
+                self.s.scalar(select(func.count(CardRow.id)).where(CardRow.note_id.in_(chunk), CardRow.retired_at.is_(None)))
+                or 0
+            )
             self.s.execute(update(NoteRow).where(NoteRow.id.in_(chunk)).values(retired_at=self.now))
             self.s.execute(
                 update(CardRow).where(CardRow.note_id.in_(chunk), CardRow.retired_at.is_(None)).values(retired_at=self.now)
@@ -326,7 +391,9 @@ class _RootBuild:
                 continue
             deck_id = self.s.scalar(select(DeckRow.id).where(DeckRow.name == full))
             if deck_id is None:
-                deck_id = self.s.execute(insert(DeckRow).values(name=full, parent_id=parent_id)).inserted_primary_key[0]  # type: ignore[index]
+                deck_id = self.s.execute(
+                    insert(DeckRow).values(name=full, parent_id=parent_id).returning(DeckRow.id)
+                ).scalar_one()
             self.deck_ids[full] = deck_id
             parent_id = deck_id
         return self.deck_ids[name]
@@ -339,36 +406,65 @@ class _RootBuild:
         taken = set()
         for chunk in _chunks(seeds):
             taken |= set(self.s.scalars(select(NoteRow.guid).where(NoteRow.guid.in_(chunk))))
-        note_rows, cards = [], []
+        note_rows: list[dict[str, Any]] = []
+        cards: list[tuple[int, CompiledCard]] = []
         for offset, ((n, c), seed) in enumerate(zip(new_notes, seeds, strict=True)):
             guid, k = seed, 1
             while guid in taken:
                 guid, k = _guid(self.root.name, f"{n.anchor or n.fingerprint}#{k}"), k + 1
             taken.add(guid)
             note_id = next_note + offset
-            note_rows.append({
-                "id": note_id, "guid": guid, "source_id": self.source_id, "deck_id": self._deck_id(n.deck),
-                "kind": n.kind.value, "file_path": n.path, "position": n.position, "line": n.location.line,
-                "anchor": n.anchor, "meaning_rev": n.meaning_rev, "fingerprint": n.fingerprint,
-                "render_key": c.render_key, "source_text": n.source_text, "breadcrumb": list(n.breadcrumb),
-                "tags": list(n.tags), "lang": n.lang, "fields": content_fields(n.content),
-                "created_at": self.now, "updated_at": self.now, "retired_at": None,
-            })
+            note_rows.append(
+                {
+                    "id": note_id,
+                    "guid": guid,
+                    "source_id": self.source_id,
+                    "deck_id": self._deck_id(n.deck),
+                    "kind": n.kind.value,
+                    "file_path": n.path,
+                    "position": n.position,
+                    "line": n.location.line,
+                    "anchor": n.anchor,
+                    "meaning_rev": n.meaning_rev,
+                    "fingerprint": n.fingerprint,
+                    "render_key": c.render_key,
+                    "source_text": n.source_text,
+                    "breadcrumb": list(n.breadcrumb),
+                    "tags": list(n.tags),
+                    "lang": n.lang,
+                    "fields": content_fields(n.content),
+                    "created_at": self.now,
+                    "updated_at": self.now,
+                    "retired_at": None,
+                }
+            )
             cards.extend((note_id, card) for card in c.cards)
             media_links[note_id] = c.media_files
         self.s.execute(insert(NoteRow), note_rows)
         self.report.notes.added += len(note_rows)
         self._insert_cards(cards)
 
-    def _insert_cards(self, cards: list[tuple[int, Any]]) -> None:
+    def _insert_cards(self, cards: list[tuple[int, CompiledCard]]) -> None:
         if not cards:
             return
         rows = [
             {
-                "note_id": note_id, "key": card.key, "ordinal": card.ordinal, "match_text": card.match_text,
-                "question_html": card.question_html, "answer_html": card.answer_html, "data": card.data,
-                "created_at": self.now, "updated_at": self.now, "retired_at": None, "superseded": False,
-                "state": 0, "reps": 0, "lapses": 0, "suspended": False, "flag": 0,
+                "note_id": note_id,
+                "key": card.key,
+                "ordinal": card.ordinal,
+                "match_text": card.match_text,
+                "question_html": card.question_html,
+                "answer_html": card.answer_html,
+                "data": card.data,
+                "created_at": self.now,
+                "updated_at": self.now,
+                "retired_at": None,
+                "superseded": False,
+                "state": 0,
+                "reps": 0,
+                "lapses": 0,
+                "suspended": False,
+                "flag": 0,
             }
             for note_id, card in cards
         ]
@@ -382,12 +478,21 @@ class _RootBuild:
         ids = [note_id for note_id, _c, _r in notes]
         for chunk in _chunks(ids):
             for r in self.s.execute(
-                select(CardRow.id, CardRow.note_id, CardRow.key, CardRow.match_text, CardRow.retired_at,
-                       CardRow.superseded, CardRow.question_html, CardRow.answer_html, CardRow.ordinal, CardRow.data)
-                .where(CardRow.note_id.in_(chunk))
+                select(
+                    CardRow.id,
+                    CardRow.note_id,
+                    CardRow.key,
+                    CardRow.match_text,
+                    CardRow.retired_at,
+                    CardRow.superseded,
+                    CardRow.question_html,
+                    CardRow.answer_html,
+                    CardRow.ordinal,
+                    CardRow.data,
+                ).where(CardRow.note_id.in_(chunk))
             ):
                 old_by_note.setdefault(r.note_id, []).append(r)
-        new_cards: list[tuple[int, Any]] = []
+        new_cards: list[tuple[int, CompiledCard]] = []
         updates: list[dict[str, Any]] = []
         retire: list[int] = []
         supersede: list[int] = []
@@ -410,7 +515,12 @@ class _RootBuild:
                     continue
                 r = by_id[pairs[i]]
                 same = (r.question_html, r.answer_html, r.key, r.ordinal, r.data) == (
-                    card.question_html, card.answer_html, card.key, card.ordinal, card.data)
+                    card.question_html,
+                    card.answer_html,
+                    card.key,
+                    card.ordinal,
+                    card.data,
+                )
                 if r.retired_at is not None:
                     counts.added += 1
                 elif same:
@@ -418,11 +528,19 @@ class _RootBuild:
                 else:
                     counts.updated += 1
                 if not same or r.retired_at is not None:
-                    updates.append({
-                        "id": r.id, "key": card.key, "ordinal": card.ordinal, "match_text": card.match_text,
-                        "question_html": card.question_html, "answer_html": card.answer_html, "data": card.data,
-                        "retired_at": None, "updated_at": self.now,
-                    })
+                    updates.append(
+                        {
+                            "id": r.id,
+                            "key": card.key,
+                            "ordinal": card.ordinal,
+                            "match_text": card.match_text,
+                            "question_html": card.question_html,
+                            "answer_html": card.answer_html,
+                            "data": card.data,
+                            "retired_at": None,
+                            "updated_at": self.now,
+                        }
+                    )
             kept = set(pairs.values())
             gone = [r.id for r in old if r.id not in kept and r.retired_at is None]
             retire += gone
@@ -432,11 +550,8 @@ class _RootBuild:
         for chunk in _chunks(retire):
             self.s.execute(update(CardRow).where(CardRow.id.in_(chunk)).values(retired_at=self.now))
         for chunk in _chunks(supersede):
-            self.s.execute(
-                update(CardRow).where(CardRow.id.in_(chunk)).values(superseded=True, retired_at=self.now)
-            )
+            self.s.execute(update(CardRow).where(CardRow.id.in_(chunk)).values(superseded=True, retired_at=self.now))
         self._insert_cards(new_cards)
-        counts.added -= 0
 
     def _revive_cards(self, note_ids: list[int]) -> None:
         for chunk in _chunks(note_ids):
@@ -453,9 +568,17 @@ class _RootBuild:
             return
         present = set(self.s.scalars(select(MediaRow.sha256).where(MediaRow.sha256.in_(list(blobs)))))
         rows = [
-            {"sha256": b.sha256, "filename": b.filename, "mime": b.mime, "width": b.width,
-             "height": b.height, "size": len(b.data), "data": b.data}
-            for sha, b in blobs.items() if sha not in present
+            {
+                "sha256": b.sha256,
+                "filename": b.filename,
+                "mime": b.mime,
+                "width": b.width,
+                "height": b.height,
+                "size": len(b.data),
+                "data": b.data,
+            }
+            for sha, b in blobs.items()
+            if sha not in present
         ]
         if rows:
             self.s.execute(insert(MediaRow), rows)
@@ -474,8 +597,15 @@ class _RootBuild:
             digest = self.loader.digest(pf.media_paths)
             row = stored.get(rel)
             if row is None:
-                self.s.add(SourceFileRow(source_id=self.source_id, path=rel, sha256=pf.sha256,
-                                         media_paths=pf.media_paths, media_digest=digest))
+                self.s.add(
+                    SourceFileRow(
+                        source_id=self.source_id,
+                        path=rel,
+                        sha256=pf.sha256,
+                        media_paths=pf.media_paths,
+                        media_digest=digest,
+                    )
+                )
             else:
                 row.sha256, row.media_paths, row.media_digest = pf.sha256, pf.media_paths, digest
         for rel in deleted:

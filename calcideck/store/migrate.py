@@ -87,9 +87,7 @@ def ensure_schema(engine: Engine) -> None:
             f"collection {where} was created by a newer version of CalciDeck (schema revision {current}); "
             f"this version understands up to {SCHEMA_REVISION}. Update CalciDeck to open it."
         )
-    raise CollectionError(
-        f"{where} is not a CalciDeck collection (it carries foreign schema revision {current!r})"
-    )
+    raise CollectionError(f"{where} is not a CalciDeck collection (it carries foreign schema revision {current!r})")
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -27,7 +27,10 @@ def test_reversed_basic_gives_two_cards(deck: DeckDir) -> None:
 
 
 def test_multiline_question_and_multi_paragraph_answer(deck: DeckDir) -> None:
-    (note,) = compile_one(deck, "Q: Where does Mönckeberg\nsclerosis calcify?\nA: The tunica media.\n\nIt spares the intima.\n\n# Next\n")
+    (note,) = compile_one(
+        deck,
+        "Q: Where does Mönckeberg\nsclerosis calcify?\nA: The tunica media.\n\nIt spares the intima.\n\n# Next\n",
+    )
     card = note.cards[0]
     assert "Mönckeberg\nsclerosis calcify?" in card.question_html
     assert "<p>It spares the intima.</p>" in card.answer_html
@@ -40,7 +43,10 @@ def test_answer_ends_at_a_cloze_paragraph_after_a_blank_line(deck: DeckDir) -> N
 
 
 def test_same_cloze_number_twice_hides_both(deck: DeckDir) -> None:
-    (note,) = compile_one(deck, "In {{c1::dystrophic}} calcification serum calcium is {{c2::normal}}; {{c1::dystrophic}} deposits are in dead tissue.\n")
+    (note,) = compile_one(
+        deck,
+        "In {{c1::dystrophic}} calcification serum calcium is {{c2::normal}}; {{c1::dystrophic}} deposits are in dead tissue.\n",
+    )
     assert [c.key for c in note.cards] == ["c1", "c2"]
     c1 = note.cards[0]
     assert c1.question_html.count("[...]") == 2 and "dystrophic" not in c1.question_html
@@ -75,7 +81,10 @@ def test_cloze_crossing_markup_stays_well_formed(deck: DeckDir) -> None:
 
 
 def test_ordered_list_asks_for_the_position(deck: DeckDir) -> None:
-    (note,) = compile_one(deck, "List: Causes of hypercalcaemia\n1. Hyperparathyroidism\n2. Bone destruction\n3. Renal failure\n")
+    (note,) = compile_one(
+        deck,
+        "List: Causes of hypercalcaemia\n1. Hyperparathyroidism\n2. Bone destruction\n3. Renal failure\n",
+    )
     assert len(note.cards) == 3
     second = note.cards[1]
     assert "Which is item 2 of 3?" in second.question_html
@@ -98,7 +107,14 @@ def test_inline_markdown_renders(deck: DeckDir) -> None:
         "Q: **Bold**, *italic*, `code`, H~2~O, Ca^2+^, ~~old~~?\nA: Table:\n\n| Type | Serum Ca |\n|:--|--:|\n| Dystrophic | normal |\n",
     )
     q, a = note.cards[0].question_html, note.cards[0].answer_html
-    for fragment in ("<strong>Bold</strong>", "<em>italic</em>", "<code>code</code>", "H<sub>2</sub>O", "Ca<sup>2+</sup>", "<del>old</del>"):
+    for fragment in (
+        "<strong>Bold</strong>",
+        "<em>italic</em>",
+        "<code>code</code>",
+        "H<sub>2</sub>O",
+        "Ca<sup>2+</sup>",
+        "<del>old</del>",
+    ):
         assert fragment in q
     assert "<table>" in a and '<td align="right">normal</td>' in a
 
@@ -116,7 +132,10 @@ def test_raw_html_is_sanitised(deck: DeckDir) -> None:
 
 def test_images_are_content_addressed_and_stored_once(deck: DeckDir, col, collection_path) -> None:  # type: ignore[no-untyped-def]
     png = deck.image("img/artery.png")
-    deck.write("a.md", "Q: What is this?\n![artery](img/artery.png)\nA: An artery.\n\nQ: And this?\n![again](img/artery.png)\nA: The same artery.\n")
+    deck.write(
+        "a.md",
+        "Q: What is this?\n![artery](img/artery.png)\nA: An artery.\n\nQ: And this?\n![again](img/artery.png)\nA: The same artery.\n",
+    )
     deck.write("sub/b.md", "Q: Once more?\n![x](../img/artery.png)\nA: Yes.\n")
     assert col.build([deck.root]).ok
     digest = hashlib.sha256(png.read_bytes()).hexdigest()
@@ -129,7 +148,9 @@ def test_images_are_content_addressed_and_stored_once(deck: DeckDir, col, collec
 
 def test_occlusion_one_card_per_label_and_modes(deck: DeckDir) -> None:
     deck.image("img/a.png", width=200, height=100)
-    notes = compile_one(deck, """
+    notes = compile_one(
+        deck,
+        """
         ```occlusion
         image: img/a.png
         mode: hide-all-guess-one
@@ -145,7 +166,8 @@ def test_occlusion_one_card_per_label_and_modes(deck: DeckDir) -> None:
         rect 0.1 0.1 0.2 0.2 Media
         rect 0.5 0.5 0.2 0.2 Intima
         ``` ^one
-        """.replace("\n        ", "\n"))
+        """.replace("\n        ", "\n"),
+    )
     all_, one = notes
     assert [c.key for c in all_.cards] == ["label:Media", "label:Intima"]
     media_q = all_.cards[0].question_html
@@ -160,7 +182,10 @@ def test_occlusion_one_card_per_label_and_modes(deck: DeckDir) -> None:
 
 
 def test_plain_paragraphs_make_no_card(deck: DeckDir) -> None:
-    notes = compile_one(deck, "# Notes\n\nThis paragraph explains the deck.\n\n- a list\n- of remarks\n\n```\nQ: inside a code block\nA: is not a card\n```\n")
+    notes = compile_one(
+        deck,
+        "# Notes\n\nThis paragraph explains the deck.\n\n- a list\n- of remarks\n\n```\nQ: inside a code block\nA: is not a card\n```\n",
+    )
     assert notes == []
 
 

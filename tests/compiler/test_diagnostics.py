@@ -16,7 +16,10 @@ def diagnostics(deck: DeckDir, text: str, name: str = "x.md") -> list[str]:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Intro.\n\nThe {{c1::caseous necrosis is common.\n", "x.md:3:5: error: unclosed cloze {{c1:: (missing '}}')"),
+        (
+            "Intro.\n\nThe {{c1::caseous necrosis is common.\n",
+            "x.md:3:5: error: unclosed cloze {{c1:: (missing '}}')",
+        ),
         ("A {{c1:caseous}} site.\n", "x.md:1:3: error: malformed cloze '{{c1:'"),
         ("A {{c::caseous}} site.\n", "x.md:1:3: error: malformed cloze '{{c::'"),
         ("A {{c0::caseous}} site.\n", "x.md:1:3: error: cloze numbers start at c1, not c0"),
@@ -25,14 +28,23 @@ def diagnostics(deck: DeckDir, text: str, name: str = "x.md") -> list[str]:
         ("Q: Most common site?\n\n# Next\n", "x.md:1:1: error: 'Q:' without an 'A:' line after it"),
         ("Q: Most common site?\n", "x.md:1:1: error: 'Q:' without an 'A:' line after it"),
         ("List: Causes\n- only one\n", "x.md:1:1: error: a 'List:' needs at least two items (found 1)"),
-        ("List: Causes\n\nJust a paragraph.\n", "x.md:1:1: error: 'List:' must be followed directly by a Markdown list"),
-        ("---\ndeck: [unclosed\n---\nQ: a\nA: b\n", "x.md:2:16: error: invalid front matter: expected ',' or ']'"),
+        (
+            "List: Causes\n\nJust a paragraph.\n",
+            "x.md:1:1: error: 'List:' must be followed directly by a Markdown list",
+        ),
+        (
+            "---\ndeck: [unclosed\n---\nQ: a\nA: b\n",
+            "x.md:2:16: error: invalid front matter: expected ',' or ']'",
+        ),
         ("---\ndeck: A::::B\n---\n", "x.md:2:1: error: 'deck' must be a name like Pathology::Calcification"),
         ("---\ntags: [has space]\n---\n", "x.md:2:1: error: invalid tag 'has space'"),
         ("---\ndeck: A\n", "x.md:1:1: error: front matter opened with '---' is never closed"),
-        ("Q: What?\n![x](../outside.png)\nA: b\n", "x.md:2:6: error: image path '../outside.png' escapes the deck root"),
+        (
+            "Q: What?\n![x](../outside.png)\nA: b\n",
+            "x.md:2:6: error: image path '../outside.png' escapes the deck root",
+        ),
         ("Q: What?\n![x](https://example.org/x.png)\nA: b\n", "x.md:2:6: error: remote or non-file image"),
-        ("Q: What?\n<img src=\"/etc/passwd\">\nA: b\n", "x.md:2:11: error: absolute image path '/etc/passwd'"),
+        ('Q: What?\n<img src="/etc/passwd">\nA: b\n', "x.md:2:11: error: absolute image path '/etc/passwd'"),
         ("Q: a\nA: b ^bad/id\n", "x.md:2:6: error: malformed id '^bad/id'"),
         ("Q: a\nA: b !reset-x\n", "x.md:2:6: error: malformed meaning-change marker '!reset-x'"),
     ],
@@ -56,16 +68,56 @@ mode: {mode}
 @pytest.mark.parametrize(
     ("image", "mode", "shapes", "expected"),
     [
-        ("img/missing.png", "hide-all-guess-one", "rect 0.1 0.1 0.2 0.2 Media", "x.md:4:8: error: image 'img/missing.png' not found"),
-        ("img/notpng.png", "hide-all-guess-one", "rect 0.1 0.1 0.2 0.2 Media", "x.md:4:8: error: image 'img/notpng.png' is an SVG file"),
-        ("img/a.png", "hide-all-guess-one", "rect 0.1 1.2 0.2 0.2 Media", "x.md:6:10: error: coordinate 1.2 is outside 0..1"),
-        ("img/a.png", "hide-all-guess-one", "rect 0.9 0.1 0.2 0.2 Media", "x.md:6:6: error: 'rect' reaches outside the image"),
-        ("img/a.png", "hide-all-guess-one", "circle 0.1 0.1 0.2 Media", "x.md:6:1: error: unknown shape 'circle'"),
-        ("img/a.png", "guess-everything", "rect 0.1 0.1 0.2 0.2 Media", "x.md:5:7: error: unknown occlusion mode 'guess-everything'"),
+        (
+            "img/missing.png",
+            "hide-all-guess-one",
+            "rect 0.1 0.1 0.2 0.2 Media",
+            "x.md:4:8: error: image 'img/missing.png' not found",
+        ),
+        (
+            "img/notpng.png",
+            "hide-all-guess-one",
+            "rect 0.1 0.1 0.2 0.2 Media",
+            "x.md:4:8: error: image 'img/notpng.png' is an SVG file",
+        ),
+        (
+            "img/a.png",
+            "hide-all-guess-one",
+            "rect 0.1 1.2 0.2 0.2 Media",
+            "x.md:6:10: error: coordinate 1.2 is outside 0..1",
+        ),
+        (
+            "img/a.png",
+            "hide-all-guess-one",
+            "rect 0.9 0.1 0.2 0.2 Media",
+            "x.md:6:6: error: 'rect' reaches outside the image",
+        ),
+        (
+            "img/a.png",
+            "hide-all-guess-one",
+            "circle 0.1 0.1 0.2 Media",
+            "x.md:6:1: error: unknown shape 'circle'",
+        ),
+        (
+            "img/a.png",
+            "guess-everything",
+            "rect 0.1 0.1 0.2 0.2 Media",
+            "x.md:5:7: error: unknown occlusion mode 'guess-everything'",
+        ),
         ("img/a.png", "hide-all-guess-one", "", "x.md:3:1: error: occlusion block has no shapes"),
-        ("img/a.png", "hide-all-guess-one", "polygon 0.1,0.1 0.2,0.2 Lumen", "x.md:6:1: error: a polygon needs at least three X,Y points"),
+        (
+            "img/a.png",
+            "hide-all-guess-one",
+            "polygon 0.1,0.1 0.2,0.2 Lumen",
+            "x.md:6:1: error: a polygon needs at least three X,Y points",
+        ),
         ("img/a.png", "hide-all-guess-one", "rect 0.1 0.1 0.2 0.2", "x.md:6:21: error: 'rect' has no label"),
-        ("img/a.png", "hide-all-guess-one", "ellipse 0.1 x 0.2 0.2 Media", "x.md:6:13: error: 'x' is not a number"),
+        (
+            "img/a.png",
+            "hide-all-guess-one",
+            "ellipse 0.1 x 0.2 0.2 Media",
+            "x.md:6:13: error: 'x' is not a number",
+        ),
     ],
 )
 def test_occlusion_errors(deck: DeckDir, image: str, mode: str, shapes: str, expected: str) -> None:
@@ -96,7 +148,9 @@ def test_duplicate_id_across_files(deck: DeckDir) -> None:
 
 
 def test_warnings_cloze_gaps_and_identical_text(deck: DeckDir) -> None:
-    found = diagnostics(deck, """
+    found = diagnostics(
+        deck,
+        """
         ---
         deck: D
         ---
@@ -107,7 +161,8 @@ def test_warnings_cloze_gaps_and_identical_text(deck: DeckDir) -> None:
 
         Q: Same?
         A: Same.
-        """.replace("\n        ", "\n"))
+        """.replace("\n        ", "\n"),
+    )
     assert "x.md:4:21: warning: cloze numbers have gaps: c2 missing (is a number mistyped?)" in found
     assert any(d.startswith("x.md:9:1: warning: this card has the same text as the one at") for d in found)
     result = check_paths([deck.root])

@@ -14,11 +14,53 @@ from calcideck.compiler.parser import parse_text
 
 # Lines built from the deck language's own pieces, so the fuzzer reaches deep states.
 FRAGMENTS = [
-    "Q: ", "R: ", "A: ", "List: ", "- ", "1. ", "  ", "# ", "## ", "```", "```occlusion", "~~~", "---",
-    "{{c1::", "{{c2::", "::", "}}", "{{", "`", "$", "\\(", "^id", " ^x-1", " !reset-2", "!reset-", "image: a.png",
-    "mode: hide-one-guess-one", "mode: bad", "rect 0.1 0.1 0.2 0.2 L", "rect 2 0 0 0", "polygon 0.1,0.1 0.2,0.2 0.3,0.1 P",
-    "ellipse 0.1 0.1", "header: H", "![i](a.png)", "![i](../x.png)", "<img src=//x>", "<script>", "deck: A::B", "tags: [a, b]",
-    "lang: tr", "text", "Mönckeberg", "\t", "|a|b|\n|--|--|", "\u202e", "\x00", "\r",
+    "Q: ",
+    "R: ",
+    "A: ",
+    "List: ",
+    "- ",
+    "1. ",
+    "  ",
+    "# ",
+    "## ",
+    "```",
+    "```occlusion",
+    "~~~",
+    "---",
+    "{{c1::",
+    "{{c2::",
+    "::",
+    "}}",
+    "{{",
+    "`",
+    "$",
+    "\\(",
+    "^id",
+    " ^x-1",
+    " !reset-2",
+    "!reset-",
+    "image: a.png",
+    "mode: hide-one-guess-one",
+    "mode: bad",
+    "rect 0.1 0.1 0.2 0.2 L",
+    "rect 2 0 0 0",
+    "polygon 0.1,0.1 0.2,0.2 0.3,0.1 P",
+    "ellipse 0.1 0.1",
+    "header: H",
+    "![i](a.png)",
+    "![i](../x.png)",
+    "<img src=//x>",
+    "<script>",
+    "deck: A::B",
+    "tags: [a, b]",
+    "lang: tr",
+    "text",
+    "Mönckeberg",
+    "\t",
+    "|a|b|\n|--|--|",
+    "\u202e",
+    "\x00",
+    "\r",
 ]
 
 line = st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=8), max_size=6).map("".join)
@@ -37,7 +79,11 @@ def test_parser_never_raises(text: str) -> None:
         assert 1 <= note.location.line <= n_lines
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(st.one_of(document, st.text(max_size=300)), st.binary(max_size=64))
 def test_whole_pipeline_never_raises(tmp_path: Path, text: str, junk: bytes) -> None:
     root = tmp_path / "fuzz"
@@ -52,7 +98,9 @@ def test_whole_pipeline_never_raises(tmp_path: Path, text: str, junk: bytes) -> 
         assert d.location.line >= 1 and d.location.column >= 1
 
 
-plain_alphabet = st.sampled_from(list("abcdefghijklmnopqrstuvwxyzÇçĞğİıÖöŞşÜüMö0123456789 ,.;:?!'\"%/()–—-_*`#<>&[]\\\n\t+~^=|{}"))
+plain_alphabet = st.sampled_from(
+    list("abcdefghijklmnopqrstuvwxyzÇçĞğİıÖöŞşÜüMö0123456789 ,.;:?!'\"%/()–—-_*`#<>&[]\\\n\t+~^=|{}")
+)
 
 
 @settings(max_examples=3000, deadline=None)

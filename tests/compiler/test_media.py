@@ -32,12 +32,7 @@ def make_png(width: int = 2, height: int = 3) -> bytes:
     """An 8-bit greyscale PNG (decodable when width and height are at most 4)."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     raw = b"".join(b"\x00" + b"\x80" * min(width, 4) for _ in range(min(height, 4)))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + _png_chunk(b"IHDR", ihdr)
-        + _png_chunk(b"IDAT", zlib.compress(raw))
-        + _png_chunk(b"IEND", b"")
-    )
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", zlib.compress(raw)) + _png_chunk(b"IEND", b"")
 
 
 def make_gif(width: int = 1, height: int = 1, version: bytes = b"89a") -> bytes:
@@ -377,9 +372,7 @@ def test_load_png(tmp_path: Path) -> None:
     path.write_bytes(data)
     blob = load_image(path, "images/a.png")
     digest = hashlib.sha256(data).hexdigest()
-    assert blob == MediaBlob(
-        sha256=digest, filename=f"{digest}.png", mime="image/png", width=4, height=2, data=data
-    )
+    assert blob == MediaBlob(sha256=digest, filename=f"{digest}.png", mime="image/png", width=4, height=2, data=data)
 
 
 @pytest.mark.parametrize(
@@ -449,9 +442,7 @@ def test_exactly_max_bytes_is_accepted(tmp_path: Path) -> None:
     path = tmp_path / "a.png"
     path.write_bytes(data)
     assert load_image(path, "a.png", max_bytes=len(data)).data == data
-    assert _load_message(path, "a.png", max_bytes=len(data) - 1) == (
-        f"image 'a.png' is larger than {len(data) - 1} bytes"
-    )
+    assert _load_message(path, "a.png", max_bytes=len(data) - 1) == (f"image 'a.png' is larger than {len(data) - 1} bytes")
 
 
 def test_file_growing_after_stat_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -60,7 +60,7 @@ HOSTILE: list[tuple[str, str]] = [
     ("<script>alert(1)</script>ok", "ok"),
     ("<SCRIPT SRC=http://x/x.js></SCRIPT>ok", "ok"),
     ('<img src="x.png" onerror="alert(1)">', '<img src="x.png">'),
-    ('<img src=x.png ONERROR=alert(1) onload=alert(2)>', '<img src="x.png">'),
+    ("<img src=x.png ONERROR=alert(1) onload=alert(2)>", '<img src="x.png">'),
     ('<a href="javascript:alert(1)">click</a>', "<a>click</a>"),
     ('<a href="JaVaScRiPt:alert(1)" onclick="x()">click</a>', "<a>click</a>"),
     ('<a href="jav&#x61;script:alert(1)">click</a>', "<a>click</a>"),
@@ -154,10 +154,10 @@ SURVIVORS = [
     '<pre><code class="language-python">x = 1 &amp; 2\n</code></pre>',
     '<div class="codehilite"><pre><span></span><code><span class="n">x</span></code></pre></div>',
     '<ol start="3"><li>three</li></ol><ul><li><strong>b</strong> <em>i</em> <u>u</u> <s>s</s></li></ul>',
-    '<dl><dt>term</dt><dd>def</dd></dl><blockquote><p>q</p></blockquote><hr>',
+    "<dl><dt>term</dt><dd>def</dd></dl><blockquote><p>q</p></blockquote><hr>",
     '<table><caption>c</caption><tbody><tr><th scope="row" rowspan="2" colspan="3">h</th></tr></tbody>'
-    '<tfoot><tr><td>f</td></tr></tfoot></table>',
-    '<h1>a</h1><h2>b</h2><h3>c</h3><h4>d</h4><h5>e</h5><h6>f</h6>',
+    "<tfoot><tr><td>f</td></tr></tfoot></table>",
+    "<h1>a</h1><h2>b</h2><h3>c</h3><h4>d</h4><h5>e</h5><h6>f</h6>",
     '<p><abbr title="electrocardiogram">ECG</abbr> <kbd>Ctrl</kbd> <mark>m</mark> <small>s</small>'
     " <del>d</del> <ins>i</ins> <strike>s</strike> <b>b</b> <i>i</i><br>x</p>",
     '<figure><img src="a.png" alt="a"><figcaption>cap</figcaption></figure>',
@@ -178,7 +178,7 @@ def test_markdown_output_round_trip() -> None:
     markdown = pytest.importorskip("markdown")
     from markdown.extensions.tables import TableExtension
 
-    source = "| a | b |\n|:-:|--:|\n| 1 | 2 |\n\nH~2~O `code` ![alt text](img/a.png \"T\") [link](http://x)\n"
+    source = '| a | b |\n|:-:|--:|\n| 1 | 2 |\n\nH~2~O `code` ![alt text](img/a.png "T") [link](http://x)\n'
     html = markdown.markdown(source, extensions=[TableExtension(use_align_attribute=True)])
     output = sanitize_html(html)
     assert '<th align="center">a</th>' in output and '<td align="right">2</td>' in output

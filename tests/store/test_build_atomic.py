@@ -74,19 +74,30 @@ def write_big_deck(deck: DeckDir, version: int, notes: int = 1500) -> None:
 @pytest.mark.slow
 def test_a_build_killed_half_way_leaves_the_collection_as_it_was(deck: DeckDir, collection_path: Path, tmp_path: Path) -> None:
     write_big_deck(deck, 1)
-    subprocess.run([sys.executable, "-c", BUILD_SCRIPT, str(collection_path), str(deck.root)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-c", BUILD_SCRIPT, str(collection_path), str(deck.root)],
+        check=True,
+        capture_output=True,
+    )
     v1 = dump(collection_path)
     write_big_deck(deck, 2)
 
-    full = subprocess.run([sys.executable, "-c", BUILD_SCRIPT, str(tmp_path / "timing.sqlite"), str(deck.root)], capture_output=True, check=True)
+    full = subprocess.run(
+        [sys.executable, "-c", BUILD_SCRIPT, str(tmp_path / "timing.sqlite"), str(deck.root)],
+        capture_output=True,
+        check=True,
+    )
     assert b"done" in full.stdout
     duration = float(full.stdout.split()[-1])  # the build alone, without interpreter start-up
 
     rng = random.Random(20261125)
     killed_mid_build = 0
     for _ in range(6):
-        proc = subprocess.Popen([sys.executable, "-c", BUILD_SCRIPT, str(collection_path), str(deck.root)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", BUILD_SCRIPT, str(collection_path), str(deck.root)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         assert proc.stdout is not None and proc.stdout.readline().strip() == b"building"
         time.sleep(rng.uniform(0.1, 0.9) * duration)
         proc.send_signal(signal.SIGKILL)
@@ -101,7 +112,11 @@ def test_a_build_killed_half_way_leaves_the_collection_as_it_was(deck: DeckDir, 
             break  # it finished: the collection is now v2, the remaining tries would test nothing
     assert killed_mid_build >= 1, "no kill landed during a build; the test proved nothing"
     # And the collection still builds normally afterwards.
-    done = subprocess.run([sys.executable, "-c", BUILD_SCRIPT, str(collection_path), str(deck.root)], capture_output=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", BUILD_SCRIPT, str(collection_path), str(deck.root)],
+        capture_output=True,
+        check=True,
+    )
     assert b"done" in done.stdout
     answers = {str(r["answer_html"]) for r in card_rows(collection_path) if r["card_retired"] is None}
     assert all("v2" in a for a in answers) and len(answers) == 1500

@@ -264,8 +264,7 @@ def test_default_collection_path_is_the_platform_user_data_dir() -> None:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="XDG_DATA_HOME is a Linux convention")
-def test_default_collection_path_is_computed_at_call_time(tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_collection_path_is_computed_at_call_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "one"))
     assert default_collection_path() == tmp_path / "one" / "CalciDeck" / "collection.sqlite"
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "two"))
@@ -273,8 +272,7 @@ def test_default_collection_path_is_computed_at_call_time(tmp_path: Path,
     assert not (tmp_path / "two").exists()  # computing the path creates nothing
 
 
-def test_resolve_prefers_explicit_then_env_then_default(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_resolve_prefers_explicit_then_env_then_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CALCIDECK_COLLECTION", raising=False)
     assert resolve_collection_target(None) == default_collection_path()
 
@@ -300,8 +298,16 @@ def test_deleting_a_note_deletes_its_cards_and_their_review_log(engine: Engine) 
         session.flush()
         note = add_note(session, source.id, deck.id, "g1")
         session.flush()
-        card = CardRow(note_id=note.id, key="k", ordinal=0, match_text="", question_html="Q",
-                       answer_html="A", created_at=NOW, updated_at=NOW)
+        card = CardRow(
+            note_id=note.id,
+            key="k",
+            ordinal=0,
+            match_text="",
+            question_html="Q",
+            answer_html="A",
+            created_at=NOW,
+            updated_at=NOW,
+        )
         session.add(card)
         session.flush()
         session.add(ReviewLogRow(card_id=card.id, reviewed_at=NOW, rating=3, state_before=0, state_after=1))

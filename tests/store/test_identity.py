@@ -49,7 +49,8 @@ def cloze_card(db: Path, key: str) -> dict[str, object]:
 
 def list_card(db: Path, item: str) -> dict[str, object]:
     rows = [
-        r for r in card_rows(db)
+        r
+        for r in card_rows(db)
         if r["kind"] == "list" and r["card_retired"] is None and f'<span class="cloze">{item}</span>' in str(r["answer_html"])
     ]
     assert len(rows) == 1, f"expected one list card for {item!r}"
@@ -123,13 +124,21 @@ def test_moved_and_edited_across_files_keeps_history(built, deck: DeckDir, colle
     add_reviews(collection_path, card["id"])
     block = "Q: What is the most common site of dystrophic calcification?\nA: Caseous necrosis in tuberculosis.\n\n"
     deck.write("dystrophic.md", BASE.replace(block, ""))
-    deck.write("tb.md", "---\ndeck: Pathology::Calcification\n---\n" + block.replace("in tuberculosis", "in tuberculosis (TB)"))
+    deck.write(
+        "tb.md",
+        "---\ndeck: Pathology::Calcification\n---\n" + block.replace("in tuberculosis", "in tuberculosis (TB)"),
+    )
     rebuild(built, deck)
     assert active(collection_path, "(TB)")["id"] == card["id"]
 
 
 def test_reordering_a_list_keeps_each_items_history(built, deck: DeckDir, collection_path: Path) -> None:
-    items = ["Hyperparathyroidism", "Bone destruction by tumours", "Vitamin D-related disorders", "Renal failure"]
+    items = [
+        "Hyperparathyroidism",
+        "Bone destruction by tumours",
+        "Vitamin D-related disorders",
+        "Renal failure",
+    ]
     before = {item: list_card(collection_path, item)["id"] for item in items}
     for n, item in enumerate(items):
         add_reviews(collection_path, before[item], n + 1)
@@ -148,7 +157,10 @@ def test_adding_c3_keeps_c1_and_c2(built, deck: DeckDir, collection_path: Path) 
     c1, c2 = cloze_card(collection_path, "c1"), cloze_card(collection_path, "c2")
     add_reviews(collection_path, c1["id"], 2)
     add_reviews(collection_path, c2["id"], 5)
-    deck.write("dystrophic.md", BASE.replace("{{c2::calcium soaps}}.", "{{c2::calcium soaps}} ({{c3::saponification}})."))
+    deck.write(
+        "dystrophic.md",
+        BASE.replace("{{c2::calcium soaps}}.", "{{c2::calcium soaps}} ({{c3::saponification}})."),
+    )
     report = rebuild(built, deck)
     assert report.cards.added == 1 and report.cards.retired == 0
     assert cloze_card(collection_path, "c1")["id"] == c1["id"]
@@ -194,24 +206,30 @@ def test_deleting_a_file_retires_its_cards(built, deck: DeckDir, collection_path
 
 
 def test_an_id_wins_over_the_heuristics(deck: DeckDir, col, collection_path: Path) -> None:
-    deck.write("a.md", """
+    deck.write(
+        "a.md",
+        """
         Q: What is metastatic calcification?
         A: Calcium deposition in normal tissue with hypercalcaemia. ^metastatic
 
         Q: What is dystrophic calcification?
         A: Calcium deposition in damaged tissue with normal serum calcium. ^dystrophic
-        """)
+        """,
+    )
     assert col.build([deck.root]).ok
     meta = active(collection_path, "normal tissue")
     add_reviews(collection_path, meta["id"])
     # Swap the two texts: content matching would follow the text; the ids say otherwise.
-    deck.write("a.md", """
+    deck.write(
+        "a.md",
+        """
         Q: What is dystrophic calcification?
         A: Calcium deposition in damaged tissue with normal serum calcium. ^metastatic
 
         Q: What is metastatic calcification?
         A: Calcium deposition in normal tissue with hypercalcaemia. ^dystrophic
-        """)
+        """,
+    )
     assert col.build([deck.root]).ok
     now_meta_id = [r for r in card_rows(collection_path) if r["anchor"] == "metastatic"][0]
     assert now_meta_id["id"] == meta["id"]
@@ -266,7 +284,10 @@ def test_unrelated_new_card_does_not_inherit_history(built, deck: DeckDir, colle
     card = active(collection_path, "Normal.")
     add_reviews(collection_path, card["id"])
     block = "Q: What is the serum calcium level in dystrophic calcification?\nA: Normal.\n\n"
-    deck.write("dystrophic.md", BASE.replace(block, "Q: Which stain shows calcium deposits black?\nA: Von Kossa.\n\n"))
+    deck.write(
+        "dystrophic.md",
+        BASE.replace(block, "Q: Which stain shows calcium deposits black?\nA: Von Kossa.\n\n"),
+    )
     report = rebuild(built, deck)
     assert report.notes.added == 1 and report.notes.retired == 1
     assert active(collection_path, "Von Kossa")["id"] != card["id"]

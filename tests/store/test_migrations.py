@@ -71,19 +71,20 @@ def normalized_schema(engine: Engine) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for table in sorted(set(insp.get_table_names()) - {"alembic_version"}):
             result[table] = {
-                "columns": [
-                    (c["name"], str(c["type"]), c["nullable"], c.get("default")) for c in insp.get_columns(table)
-                ],
+                "columns": [(c["name"], str(c["type"]), c["nullable"], c.get("default")) for c in insp.get_columns(table)],
                 "pk": insp.get_pk_constraint(table),
                 "fks": sorted(
-                    (fk["name"], tuple(fk["constrained_columns"]), fk["referred_table"],
-                     tuple(fk["referred_columns"]), tuple(sorted(fk["options"].items())))
+                    (
+                        fk["name"],
+                        tuple(fk["constrained_columns"]),
+                        fk["referred_table"],
+                        tuple(fk["referred_columns"]),
+                        tuple(sorted(fk["options"].items())),
+                    )
                     for fk in insp.get_foreign_keys(table)
                 ),
                 "uniques": sorted((u["name"], tuple(u["column_names"])) for u in insp.get_unique_constraints(table)),
-                "indexes": sorted(
-                    (i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in insp.get_indexes(table)
-                ),
+                "indexes": sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in insp.get_indexes(table)),
             }
         return result
 
@@ -95,9 +96,23 @@ def seed_source_with_note(engine: Engine) -> None:
         session.add_all([source, deck])
         session.flush()
         session.add(
-            NoteRow(guid="g1", source_id=source.id, deck_id=deck.id, kind="basic", file_path="a.md",
-                    position=0, line=1, fingerprint="f", render_key="r", source_text="Q?",
-                    breadcrumb=[], tags=[], fields={}, created_at=NOW, updated_at=NOW)
+            NoteRow(
+                guid="g1",
+                source_id=source.id,
+                deck_id=deck.id,
+                kind="basic",
+                file_path="a.md",
+                position=0,
+                line=1,
+                fingerprint="f",
+                render_key="r",
+                source_text="Q?",
+                breadcrumb=[],
+                tags=[],
+                fields={},
+                created_at=NOW,
+                updated_at=NOW,
+            )
         )
 
 
@@ -314,7 +329,12 @@ def _run_probe(path: Path) -> str:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     proc = subprocess.run(
         [sys.executable, "-c", _PROBE, str(path)],
-        capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO_ROOT,
+        timeout=120,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.strip()

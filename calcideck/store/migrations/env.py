@@ -20,8 +20,7 @@ if context.is_offline_mode():
 connection = config.attributes.get("connection")
 if not isinstance(connection, Connection):
     raise TypeError(
-        "no connection to migrate: use calcideck.store.migrate.alembic_config(connection) "
-        "instead of running alembic directly"
+        "no connection to migrate: use calcideck.store.migrate.alembic_config(connection) instead of running alembic directly"
     )
 
 context.configure(

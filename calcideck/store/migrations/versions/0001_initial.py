@@ -50,9 +50,7 @@ def upgrade() -> None:
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column("media_paths", sa.JSON(), nullable=False),
         sa.Column("media_digest", sa.String(length=64), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["source_id"], ["sources.id"], name="fk_source_files_source_id_sources", ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["source_id"], ["sources.id"], name="fk_source_files_source_id_sources", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name="pk_source_files"),
         sa.UniqueConstraint("source_id", "path", name="uq_source_files_source_id_path"),
     )
@@ -79,9 +77,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("retired_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(["deck_id"], ["decks.id"], name="fk_notes_deck_id_decks"),
-        sa.ForeignKeyConstraint(
-            ["source_id"], ["sources.id"], name="fk_notes_source_id_sources", ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["source_id"], ["sources.id"], name="fk_notes_source_id_sources", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name="pk_notes"),
         sa.UniqueConstraint("guid", name="uq_notes_guid"),
         sa.UniqueConstraint("source_id", "anchor", name="uq_notes_source_id_anchor"),
@@ -137,9 +133,7 @@ def upgrade() -> None:
         sa.Column("due_after", sa.DateTime(), nullable=True),
         sa.Column("stability_after", sa.Float(), nullable=True),
         sa.Column("difficulty_after", sa.Float(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["card_id"], ["cards.id"], name="fk_review_log_card_id_cards", ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["card_id"], ["cards.id"], name="fk_review_log_card_id_cards", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name="pk_review_log"),
     )
     op.create_index("ix_review_log_card_time", "review_log", ["card_id", "reviewed_at"], unique=False)
@@ -160,9 +154,7 @@ def upgrade() -> None:
         "note_media",
         sa.Column("note_id", sa.Integer(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["note_id"], ["notes.id"], name="fk_note_media_note_id_notes", ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["note_id"], ["notes.id"], name="fk_note_media_note_id_notes", ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["sha256"], ["media.sha256"], name="fk_note_media_sha256_media"),
         sa.PrimaryKeyConstraint("note_id", "sha256", name="pk_note_media"),
     )
@@ -174,9 +166,7 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("summary", sa.JSON(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["source_id"], ["sources.id"], name="fk_build_runs_source_id_sources", ondelete="SET NULL"
-        ),
+        sa.ForeignKeyConstraint(["source_id"], ["sources.id"], name="fk_build_runs_source_id_sources", ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id", name="pk_build_runs"),
     )
 
