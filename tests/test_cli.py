@@ -12,13 +12,9 @@ from calcideck import __version__
 from tests.conftest import DeckDir
 
 
-def run(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
+def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "calcideck", *args], capture_output=True, text=True, env=full_env, cwd=cwd
-    )
+    return subprocess.run([sys.executable, "-m", "calcideck", *args], capture_output=True, text=True, env=full_env, cwd=cwd)
 
 
 def test_version() -> None:
@@ -34,9 +30,7 @@ def test_help_lists_the_commands() -> None:
 
 
 def test_check_broken_deck_prints_located_errors_and_exits_1(deck: DeckDir) -> None:
-    deck.write(
-        "broken.md", "Q: Most common site of dystrophic calcification?\n\nA: orphan? no\n\n{{c1::unclosed\n"
-    )
+    deck.write("broken.md", "Q: Most common site of dystrophic calcification?\n\nA: orphan? no\n\n{{c1::unclosed\n")
     deck.write("also.md", "List: only one\n- item\n")
     result = run("check", str(deck.root))
     assert result.returncode == 1
@@ -61,12 +55,7 @@ def test_check_json(deck: DeckDir) -> None:
     data = json.loads(result.stdout)
     assert data["notes"] == 2 and data["cards"] == 3
     (diag,) = data["diagnostics"]
-    assert (
-        diag["severity"] == "warning"
-        and diag["line"] == 4
-        and diag["column"] == 3
-        and diag["file"].endswith("x.md")
-    )
+    assert diag["severity"] == "warning" and diag["line"] == 4 and diag["column"] == 3 and diag["file"].endswith("x.md")
 
 
 def test_check_does_not_touch_any_store(deck: DeckDir, tmp_path: Path) -> None:
@@ -128,3 +117,15 @@ def test_console_script_is_installed() -> None:
     script = Path(sys.executable).with_name("calcideck")
     result = subprocess.run([str(script), "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and __version__ in result.stdout
+
+
+def test_collection_in_a_folder_that_cannot_be_made_is_a_clear_error(deck: DeckDir, tmp_path: Path) -> None:
+    deck.write("x.md", "Q: a\nA: b\n")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = run("build", str(deck.root), "--collection", str(blocker / "c.sqlite"))
+    assert result.returncode == 2
+    assert (
+        result.stderr.startswith("calcideck: error: cannot create the folder for collection")
+        and "Traceback" not in result.stderr
+    )

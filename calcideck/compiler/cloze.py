@@ -84,6 +84,34 @@ def _skip_math(text: str, i: int) -> int | None:
     return None
 
 
+def _skip_verbatim(text: str, i: int) -> int | None:
+    """Offset after a code span, math span or HTML comment starting at ``i`` (None if none does)."""
+    c = text[i]
+    if c == "`":
+        return _skip_code_span(text, i)
+    if c in "$\\":
+        return _skip_math(text, i)
+    if c == "<" and text.startswith("<!--", i):
+        end = text.find("-->", i + 4)
+        return end + 3 if end >= 0 else len(text)
+    return None
+
+
+def math_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every math span outside code spans and HTML comments."""
+    spans: list[tuple[int, int]] = []
+    i, n = 0, len(text)
+    while i < n:
+        after = _skip_verbatim(text, i)
+        if after is None:
+            i += 2 if text[i] == "\\" else 1
+            continue
+        if text[i] in "$\\":
+            spans.append((i, after))
+        i = after
+    return spans
+
+
 def scan(text: str) -> ClozeScan:
     spans: list[ClozeSpan] = []
     problems: list[ClozeProblem] = []
@@ -92,17 +120,13 @@ def scan(text: str) -> ClozeScan:
     i, n = 0, len(text)
     while i < n:
         c = text[i]
-        if c == "`":
-            i = _skip_code_span(text, i)
+        skipped = _skip_verbatim(text, i)
+        if skipped is not None:
+            i = skipped
             continue
-        if c in "$\\":
-            after = _skip_math(text, i)
-            if after is not None:
-                i = after
-                continue
-            if c == "\\":
-                i += 2
-                continue
+        if c == "\\":
+            i += 2
+            continue
         if c == "{" and text.startswith("{{", i):
             m = _OPEN_RE.match(text, i)
             if m:

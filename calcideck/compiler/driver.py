@@ -19,43 +19,83 @@ SKIPPED_NAMES = {"readme.md"}  # a deck folder's README explains the deck; it is
 
 @dataclass(frozen=True, slots=True)
 class DeckRoot:
-    """A folder of deck files. ``name`` identifies it in the collection (its folder name)."""
+    """A folder of deck files. ``name`` identifies it in the collection (its folder name).
+
+    ``scopes`` says which part of the root this run covers: ``("",)`` for the
+    whole root, else the files and subfolders (``"sub/"``) that were named. Only
+    notes inside the scopes can be retired by a build.
+    """
 
     path: Path  # resolved, absolute
     display: str  # as the user wrote it, for messages
     name: str
     files: tuple[str, ...]  # POSIX paths relative to ``path``
+    scopes: tuple[str, ...] = ("",)
 
     def display_of(self, rel: str) -> str:
         return os.path.join(self.display, *rel.split("/")) if self.display not in ("", ".") else rel
 
+    def covers(self, rel: str) -> bool:
+        return any(rel == scope or ((scope.endswith("/") or scope == "") and rel.startswith(scope)) for scope in self.scopes)
 
-def discover(paths: Sequence[str | os.PathLike[str]]) -> tuple[list[DeckRoot], list[Diagnostic]]:
-    """Deck roots for the given files and folders (a file's root is its folder)."""
-    roots: dict[Path, tuple[str, set[str]]] = {}
+
+def _is_deck_file(name: str) -> bool:
+    lower = name.lower()
+    return lower.endswith(".md") and lower not in SKIPPED_NAMES and not name.startswith(".")
+
+
+def _deck_files(folder: Path) -> list[Path]:
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        found += [Path(dirpath) / name for name in filenames if _is_deck_file(name)]
+    return found
+
+
+def _root_display(shown: str, root: Path, target: Path) -> str:
+    """How to print the root: the user's spelling without the part below the root."""
+    depth = len(target.relative_to(root).parts)
+    parts = Path(shown).parts
+    if depth and len(parts) >= depth and ".." not in parts[-depth:]:
+        return os.path.join(*parts[:-depth]) if len(parts) > depth else "."
+    return shown if depth == 0 else str(root)
+
+
+def discover(
+    paths: Sequence[str | os.PathLike[str]], known_roots: Sequence[Path] = ()
+) -> tuple[list[DeckRoot], list[Diagnostic]]:
+    """Deck roots for the given files and folders.
+
+    A folder is a deck root, unless it lies inside one of ``known_roots`` (deck
+    roots built before): then it, like a single file, is a part of that root.
+    A file outside every known root belongs to the root of its own folder.
+    """
+    known = sorted({r.resolve() for r in known_roots}, key=lambda r: len(r.parts), reverse=True)
+    roots: dict[Path, tuple[str, set[str], set[str]]] = {}
     diags: list[Diagnostic] = []
     for given in paths:
         shown = os.fspath(given)
         p = Path(given)
-        if p.is_dir():
-            resolved = p.resolve()
-            files = roots.setdefault(resolved, (shown, set()))[1]
-            for dirpath, dirnames, filenames in os.walk(resolved):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                for name in filenames:
-                    if name.lower().endswith(".md") and name.lower() not in SKIPPED_NAMES and not name.startswith("."):
-                        full = Path(dirpath) / name
-                        files.add(full.relative_to(resolved).as_posix())
-        elif p.is_file():
-            if not p.name.lower().endswith(".md"):
-                diags.append(error(shown, 1, 1, "not a deck file: deck files end in .md", "path"))
-                continue
-            resolved = p.resolve().parent
-            parent_shown = os.path.dirname(shown) or "."
-            roots.setdefault(resolved, (parent_shown, set()))[1].add(p.name)
-        else:
+        if not p.exists():
             diags.append(error(shown, 1, 1, "no such file or folder", "path"))
-    result = [DeckRoot(path, shown, path.name or "root", tuple(sorted(files))) for path, (shown, files) in roots.items()]
+            continue
+        target = p.resolve()
+        if p.is_file() and not _is_deck_file(p.name):
+            diags.append(error(shown, 1, 1, "not a deck file: deck files end in .md", "path"))
+            continue
+        root = next((r for r in known if target.is_relative_to(r)), target if p.is_dir() else target.parent)
+        _display, files, scopes = roots.setdefault(root, (_root_display(shown, root, target), set(), set()))
+        rel = target.relative_to(root).as_posix()
+        if p.is_dir():
+            files.update(f.relative_to(root).as_posix() for f in _deck_files(target))
+            scopes.add("" if rel == "." else f"{rel}/")
+        else:
+            files.add(rel)
+            scopes.add(rel)
+    result = [
+        DeckRoot(path, shown, path.name or "root", tuple(sorted(files)), ("",) if "" in scopes else tuple(sorted(scopes)))
+        for path, (shown, files, scopes) in roots.items()
+    ]
     return result, diags
 
 

@@ -102,7 +102,7 @@ def parse_front_matter(lines: list[str], path: str) -> FrontMatter:
     tags_value = data.get("tags", [])
     tags: list[str] = []
     if isinstance(tags_value, str):
-        tags_value = tags_value.split()
+        tags_value = tags_value.replace(",", " ").split()
     if not isinstance(tags_value, list):
         line, col = where("tags")
         diags.append(

@@ -20,7 +20,8 @@ class LineKind(Enum):
     TEXT = auto()
 
 
-HEADING_RE = re.compile(r"^(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+# As Python-Markdown reads ATX headings: no space is needed after the hashes ("#Title").
+HEADING_RE = re.compile(r"^(#{1,6})(?!#)[ \t]*(.*?)(?:[ \t]+#+)?[ \t]*$")
 FENCE_RE = re.compile(r"^( {0,3})(`{3,}|~{3,})[ \t]*([^`]*?)[ \t]*$")
 CARD_RE = re.compile(r"^(Q|R|A|List):(?:[ \t]|$)")
 ITEM_RE = re.compile(r"^( {0,3})([-*+]|(\d{1,9})[.)])(?:([ \t]+)(.*)|$)")

@@ -38,7 +38,7 @@ from calcideck.compiler.lines import (
 )
 from calcideck.core.diagnostics import Diagnostic, SourceLocation, error, warning
 
-_TRAILER_TOKEN_RE = re.compile(r"(?:^|[ \t]+)(\^[A-Za-z0-9][^\s^]*|!reset\S*)[ \t]*$")
+_TRAILER_TOKEN_RE = re.compile(r"(?:^|[ \t]+)(\^\S+|!reset\S*)[ \t]*$")
 _ANCHOR_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _RESET_RE = re.compile(r"^!reset-([1-9]\d{0,5})$")
 _MD_IMAGE_RE = re.compile(r"!\[(?:[^\]\\]|\\.)*\]\(\s*(<[^>\n]*>|[^)\s]+)(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)")
@@ -430,14 +430,14 @@ class _FileParser:
             m = ITEM_RE.match(line)
             if m and len(m.group(1)) < max(indent, 1):
                 if current:
-                    yield TextBlock(tuple(current)).strip_blank_edges()
+                    yield _item_block(current)
                 indent = m.end(2) + len(m.group(4) or " ")
                 current = [Segment(j + 1, min(indent, len(line)), line[indent:])]
             elif current:
                 strip = min(indent, len(line) - len(line.lstrip(" ")))
                 current.append(Segment(j + 1, strip, line[strip:]))
         if current:
-            yield TextBlock(tuple(current)).strip_blank_edges()
+            yield _item_block(current)
 
     def cloze_note(self, block: TextBlock) -> None:
         block, anchor, reset = self.take_trailer(block)
@@ -504,7 +504,7 @@ class _FileParser:
         media: list[MediaRef] = []
         for item in items:
             if not item.text.strip():
-                line = item.segments[0].line if item.segments else i + 1
+                line = item.segments[0].line
                 self.err(line, 1, "empty list item", "list")
                 ok = False
             ok = self.check_no_cloze(item, "a List: item") and ok
@@ -696,6 +696,12 @@ class _FileParser:
                 )
                 return None
         return Shape(kind, tuple(values), label)
+
+
+def _item_block(segments: list[Segment]) -> TextBlock:
+    """A list item's text without blank edges; an empty item keeps its line for diagnostics."""
+    block = TextBlock(tuple(segments)).strip_blank_edges()
+    return block if block.segments else TextBlock((Segment(segments[0].line, segments[0].column, ""),))
 
 
 def parse_text(text: str, rel_path: str, display: str) -> FileParse:

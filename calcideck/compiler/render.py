@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from calcideck.compiler import cloze
 from calcideck.compiler.ir import (
@@ -45,6 +45,39 @@ class RenderError(Exception):
     """A note that parsed but cannot be rendered (message fits after 'error: ')."""
 
 
+def _check_cloze_placement(raw_html: str) -> None:
+    if cloze.markers_inside_tags(raw_html):
+        raise RenderError("a cloze cannot be inside a link or image; put it in the surrounding text")
+
+
+_MATH_OPEN, _MATH_CLOSE = "\ue010", "\ue011"
+_MATH_RE = re.compile(f"{_MATH_OPEN}(\\d+){_MATH_CLOSE}")
+
+
+def protect_math(text: str) -> tuple[str, list[str]]:
+    """Swap math spans for placeholders so Markdown cannot touch them (no italics in $a*b*c$)."""
+    spans = cloze.math_spans(text)
+    if not spans:
+        return text, []
+    out: list[str] = []
+    maths: list[str] = []
+    pos = 0
+    for start, end in spans:
+        out.append(text[pos:start])
+        out.append(f"{_MATH_OPEN}{len(maths)}{_MATH_CLOSE}")
+        maths.append(text[start:end])
+        pos = end
+    out.append(text[pos:])
+    return "".join(out), maths
+
+
+def restore_math(rendered: str, maths: list[str]) -> str:
+    """Put math back verbatim (escaped), as MathJax in Anki expects it."""
+    if not maths:
+        return rendered
+    return _MATH_RE.sub(lambda m: html.escape(maths[int(m.group(1))], quote=False), rendered)
+
+
 def normalise(text: str) -> str:
     return _SPACE_RE.sub(" ", text).strip()
 
@@ -69,9 +102,16 @@ class NoteRenderer:
 
     def block(self, text: str, images: Mapping[str, str]) -> str:
         """Markdown to sanitised HTML, image sources replaced by media file names."""
+        return self._render(text, images)
+
+    def _render(self, text: str, images: Mapping[str, str], check: Callable[[str], None] | None = None) -> str:
         if is_plain(text):
             return render_plain(text)
-        return sanitize_html(self._md.reset().convert(rewrite_image_refs(text, images)))
+        protected, maths = protect_math(text)
+        raw = self._md.reset().convert(rewrite_image_refs(protected, images))
+        if check is not None:
+            check(raw)  # sees Markdown's output before sanitising drops anything
+        return restore_math(sanitize_html(raw), maths)
 
     def inline(self, text: str, images: Mapping[str, str]) -> str:
         rendered = self.block(text, images).strip()
@@ -109,9 +149,12 @@ class NoteRenderer:
     def _cloze(self, c: ClozeContent, images: Mapping[str, str]) -> list[CompiledCard]:
         scan = cloze.scan(c.text)
         marked = cloze.to_markers(c.text, scan.spans)
-        rendered = self.block(marked, images)
-        if cloze.markers_inside_tags(rendered):
-            raise RenderError("a cloze cannot be inside a link or image; put it in the surrounding text")
+        rendered = self._render(marked, images, check=_check_cloze_placement)
+        shown = {int(k) for k in re.findall(f"{cloze.OPEN}(\\d+){cloze.OPEN_END}", rendered)}
+        hidden_away = sorted({scan.spans[k].number for k in range(len(scan.spans)) if k not in shown})
+        if hidden_away:
+            names = ", ".join(f"c{n}" for n in hidden_away)
+            raise RenderError(f"cloze {names} would never be shown: it is inside raw HTML that is removed")
         cards = []
         for ordinal, (number, (q, a, unbalanced)) in enumerate(cloze.cards_from_html(rendered, scan.spans).items()):
             if unbalanced:
@@ -137,10 +180,8 @@ class NoteRenderer:
             return head + "\n".join(lis) + f"\n</{tag}>"
 
         for index, item in enumerate(c.items):
-            if c.ordered:
-                prompt = ordered_prompt.format(n=c.start + index, total=len(items))
-            else:
-                prompt = unordered_prompt
+            last = c.start + len(items) - 1
+            prompt = ordered_prompt.format(n=c.start + index, total=last) if c.ordered else unordered_prompt
             question = side(index, '<span class="cloze">[...]</span>') + f'\n<p class="list-prompt">{html.escape(prompt)}</p>'
             answer = side(index, f'<span class="cloze">{items[index]}</span>')
             cards.append(CompiledCard(f"item:{normalise(item)}", index, normalise(item), question, answer))

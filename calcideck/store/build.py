@@ -14,6 +14,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -93,7 +94,9 @@ def build(session: Session, paths: Sequence[str | os.PathLike[str]], now: dateti
     """Compile ``paths`` into the collection behind ``session`` (one transaction)."""
     now = now or datetime.now(UTC)
     report = BuildReport()
-    roots, diags = discover(paths)
+    known = [Path(p) for p in session.scalars(select(SourceRow.root_path))]
+    session.rollback()  # end the read: the build's transaction starts below
+    roots, diags = discover(paths, known)
     report.diagnostics.extend(diags)
     if not report.ok:
         return report
@@ -164,12 +167,15 @@ class _RootBuild:
             pf, file_diags = parse_file(self.root, rel, data, self.loader)
             self.report.diagnostics.extend(file_diags)
             parsed[rel] = pf
-        deleted_files = [rel for rel in stored_files if rel not in self.root.files]
+        deleted_files = [rel for rel in stored_files if rel not in self.root.files and self.root.covers(rel)]
         if not parsed and not deleted_files:
             self._count_unchanged(unchanged_files)
             return
         incoming = [n for pf in parsed.values() for n in pf.notes]
-        self.report.diagnostics.extend(cross_check([*map(summary, incoming), *self._stored_summaries(unchanged_files)]))
+        # Ids must stay unique across the whole root, including files this run does not cover.
+        outside = [rel for rel in stored_files if rel not in self.root.files and not self.root.covers(rel)]
+        stored = self._stored_summaries(unchanged_files + outside)
+        self.report.diagnostics.extend(cross_check([*map(summary, incoming), *stored]))
         if not self.report.ok:
             return
         self._apply(incoming, list(parsed) + deleted_files, unchanged_files)

@@ -26,6 +26,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from calcideck.core.diagnostics import CollectionError
+
 logger = logging.getLogger(__name__)
 
 _SQLITE_PRAGMAS = (
@@ -47,7 +49,10 @@ def make_engine(target: str | os.PathLike[str]) -> Engine:
         url = make_url(text)
     else:
         path = Path(text).expanduser()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CollectionError(f"cannot create the folder for collection {path}: {exc.strerror or exc}") from None
         url = URL.create("sqlite+pysqlite", database=str(path))
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":

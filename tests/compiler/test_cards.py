@@ -98,7 +98,7 @@ def test_unordered_list_and_turkish_prompt(deck: DeckDir) -> None:
     assert "Eksik madde hangisi?" in note.cards[0].question_html
     (note,) = compile_one(deck, "---\nlang: tr\n---\nList: Sıra\n3. üç\n4. dört\n")
     assert "<ol" in note.cards[0].question_html and 'start="3"' in note.cards[0].question_html
-    assert "4. madde hangisi? (2 madde)" in note.cards[1].question_html
+    assert "4. madde hangisi? (4 madde)" in note.cards[1].question_html
 
 
 def test_inline_markdown_renders(deck: DeckDir) -> None:
@@ -201,3 +201,34 @@ def test_deck_name_from_front_matter_or_path(deck: DeckDir) -> None:
     assert notes["pathology/calcification.md"].deck == "pathology::calcification"
     assert notes["other.md"].deck == "Pathology::Calcification::Dystrophic"
     assert notes["other.md"].tags == ("pathology",)
+
+
+def test_math_is_kept_verbatim(deck: DeckDir) -> None:
+    (note,) = compile_one(deck, "Q: Solubility product \\(K_{sp} = [Ca^{2+}][PO_4^{3-}]\\) and $a*b*c$?\nA: Ca^2+^ *italic*.\n")
+    q = note.cards[0].question_html
+    assert "\\(K_{sp} = [Ca^{2+}][PO_4^{3-}]\\)" in q and "$a*b*c$" in q
+    assert "<em>" not in q and "<sup>" not in q
+    assert "Ca<sup>2+</sup> <em>italic</em>" in note.cards[0].answer_html
+
+
+def test_a_commented_out_cloze_makes_no_card(deck: DeckDir) -> None:
+    deck.write("x.md", "<!-- {{c1::draft}} not ready -->\n\nQ: a\nA: b\n")
+    result = check_paths([deck.root])
+    assert result.ok and [n.parsed.kind.value for n in result.notes] == ["basic"]
+
+
+def test_a_cloze_in_a_link_address_is_an_error(deck: DeckDir) -> None:
+    deck.write("x.md", "See [notes](notes/{{c1::b}}.md) and {{c2::this}}.\n")
+    messages = [d.message for d in check_paths([deck.root]).diagnostics]
+    assert messages == ["a cloze cannot be inside a link or image; put it in the surrounding text"]
+
+
+def test_a_cloze_in_removed_html_is_an_error(deck: DeckDir) -> None:
+    deck.write("x.md", "Shown {{c1::here}} <script>{{c2::never}}</script>\n")
+    messages = [d.message for d in check_paths([deck.root]).diagnostics]
+    assert messages == ["cloze c2 would never be shown: it is inside raw HTML that is removed"]
+
+
+def test_list_starting_later_asks_for_its_real_position(deck: DeckDir) -> None:
+    (note,) = compile_one(deck, "List: Continued\n3. Third\n4. Fourth\n")
+    assert "Which is item 4 of 4?" in note.cards[1].question_html

@@ -201,3 +201,22 @@ def test_text_after_an_occlusion_fence_is_an_error(deck: DeckDir) -> None:
     found = diagnostics(deck, "```occlusion\nimage: a.png\nrect 0.1 0.1 0.2 0.2 A\n``` trailing words ^x2\n")
     assert found == ["x.md:4:1: error: only ^id and !reset-N may follow the closing ``` of an occlusion block"]
     assert diagnostics(deck, "```occlusion\nimage: a.png\nrect 0.1 0.1 0.2 0.2 A\n``` ^x2 !reset-1\n") == []
+
+
+def test_more_located_problems(deck: DeckDir) -> None:
+    assert diagnostics(deck, "List: Causes\n- one\n-\n- three\n") == ["x.md:3:1: error: empty list item"]
+    assert diagnostics(deck, "Q: a\nA: b ^#bad\n")[0].startswith("x.md:2:6: error: malformed id '^#bad'")
+    assert diagnostics(deck, "Q: a\nA: b ^bad^id\n")[0].startswith("x.md:2:6: error: malformed id '^bad^id'")
+    assert diagnostics(deck, "Q: a\nA: Ca ^2+^\n") == [], "a superscript at the end of a line is not an id"
+
+
+def test_tags_as_a_string_split_on_commas(deck: DeckDir) -> None:
+    deck.write("x.md", "---\ntags: pathology, calcification\n---\nQ: a\nA: b\n")
+    (note,) = check_paths([deck.root]).notes
+    assert note.parsed.tags == ("pathology", "calcification")
+
+
+def test_headings_without_a_space_are_headings_as_in_markdown(deck: DeckDir) -> None:
+    deck.write("x.md", "#Dystrophic\nQ: a\nA: b\n")
+    (note,) = check_paths([deck.root]).notes
+    assert note.parsed.breadcrumb == ("Dystrophic",)

@@ -330,3 +330,33 @@ def test_changed_image_rebuilds_the_file_that_uses_it(deck: DeckDir, col, collec
     assert report.notes.updated == 1
     second = active(collection_path, "Medial")["question_html"]
     assert first != second
+
+
+def test_building_one_file_updates_only_that_file(deck: DeckDir, col, collection_path: Path) -> None:
+    deck.image("images/a.png")
+    deck.write("a.md", "Q: Serum calcium in dystrophic calcification?\nA: Normal.\n")
+    deck.write("sub/b.md", "Q: Which artery layer?\n![x](../images/a.png)\nA: Tunica media.\n")
+    deck.write("sub/c.md", "Q: Psammoma bodies?\nA: Laminated calcospherites.\n")
+    assert col.build([deck.root]).ok
+    before = set(col.card_ids())
+    deck.write(
+        "sub/b.md", "Q: Which artery layer calcifies in Mönckeberg sclerosis?\n![x](../images/a.png)\nA: Tunica media.\n"
+    )
+    report = col.build([deck.root / "sub" / "b.md"])
+    assert report.ok, [d.format() for d in report.diagnostics]
+    assert (report.notes.updated, report.notes.retired, report.notes.added) == (1, 0, 0)
+    assert set(col.card_ids()) == before
+    # A subfolder is a part of the root too; deleting a file in it retires only that file's notes.
+    deck.remove("sub/c.md")
+    report = col.build([deck.root / "sub"])
+    assert report.notes.retired == 1 and len(col.card_ids()) == 2
+    assert "Normal." in col.card(col.card_ids()[0]).answer_html
+
+
+def test_an_id_used_in_a_file_outside_the_build_is_still_a_duplicate(deck: DeckDir, col) -> None:
+    deck.write("a.md", "Q: a\nA: b ^same\n")
+    deck.write("b.md", "Q: c\nA: d\n")
+    assert col.build([deck.root]).ok
+    deck.write("b.md", "Q: c\nA: d ^same\n")
+    report = col.build([deck.root / "b.md"])
+    assert not report.ok and "duplicate id ^same" in report.diagnostics[0].message
