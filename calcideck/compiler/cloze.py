@@ -100,8 +100,9 @@ def _skip_verbatim(text: str, i: int) -> int | None:
 def math_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of every math span outside code spans and HTML comments."""
     spans: list[tuple[int, int]] = []
-    i, n = 0, len(text)
-    while i < n:
+    i = 0
+    while (stop := _MATH_STOPS.search(text, i)) is not None:
+        i = stop.start()
         after = _skip_verbatim(text, i)
         if after is None:
             i += 2 if text[i] == "\\" else 1
@@ -112,13 +113,21 @@ def math_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+_NO_CLOZES = ClozeScan((), ())
+_SCAN_STOPS = re.compile(r"[`$\\{:}<]")  # the only characters scan() acts on
+_MATH_STOPS = re.compile(r"[`$\\<]")
+
+
 def scan(text: str) -> ClozeScan:
+    if "{{" not in text:
+        return _NO_CLOZES  # every span and every problem starts at "{{"
     spans: list[ClozeSpan] = []
     problems: list[ClozeProblem] = []
     # Stack entries: [number, start, content_start, hint_sep or -1]
     stack: list[list[int]] = []
-    i, n = 0, len(text)
-    while i < n:
+    i = 0
+    while (stop := _SCAN_STOPS.search(text, i)) is not None:
+        i = stop.start()
         c = text[i]
         skipped = _skip_verbatim(text, i)
         if skipped is not None:

@@ -113,16 +113,15 @@ class ParsedNote:
     content: Content
     media: tuple[MediaRef, ...] = ()
     end_line: int = 0
+    # Canonical text of the note, without its id or markers, and its sha256:
+    # identity by content (equal fingerprints mean the same authored note).
+    source_text: str = field(init=False, repr=False, compare=False)
+    fingerprint: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def source_text(self) -> str:
-        """Canonical text of the note, without its id or markers."""
-        return f"{self.kind.value}\x1e{self.content.canonical()}"
-
-    @property
-    def fingerprint(self) -> str:
-        """Identity by content: equal fingerprints mean the same authored note."""
-        return hashlib.sha256(self.source_text.encode("utf-8")).hexdigest()
+    def __post_init__(self) -> None:
+        text = f"{self.kind.value}\x1e{self.content.canonical()}"
+        object.__setattr__(self, "source_text", text)
+        object.__setattr__(self, "fingerprint", hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,15 +68,14 @@ class Segment:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
 class TextBlock:
     """Text cut from a file, line by line, able to map offsets back to line:column."""
 
-    segments: tuple[Segment, ...]
+    __slots__ = ("segments", "text")
 
-    @property
-    def text(self) -> str:
-        return "\n".join(s.text for s in self.segments)
+    def __init__(self, segments: tuple[Segment, ...]) -> None:
+        self.segments = segments
+        self.text = "\n".join(s.text for s in segments)
 
     def locate(self, offset: int) -> tuple[int, int]:
         for seg in self.segments:
@@ -92,7 +91,7 @@ class TextBlock:
             segs.pop()
         while segs and not segs[0].text.strip():
             segs.pop(0)
-        return TextBlock(tuple(segs))
+        return self if len(segs) == len(self.segments) else TextBlock(tuple(segs))
 
     def replace_last(self, text: str) -> TextBlock:
         if not self.segments:

@@ -65,3 +65,53 @@ def is_plain(text: str) -> bool:
 
 def render_plain(text: str) -> str:
     return f"<p>{html.escape(text, quote=False)}</p>"
+
+
+_PLAIN_RUN = rf"[\w ,.;:?!'\"%/()\u2013\u2014{_PLAIN_CHARS}-]"
+_EMPH_BODY = rf"[\w{_PLAIN_CHARS}](?:(?:(?!\*){_PLAIN_RUN})*[\w.){_PLAIN_CHARS}])?"
+_EMPH_BEFORE = rf"(?<![^\s({_PLAIN_CHARS}])"  # at the start, or after a space, "(" or a placeholder
+_EMPH_AFTER = rf"(?=[\s,.;:?!){_PLAIN_CHARS}]|\Z)"
+_SIMPLE_TOKEN_RE = re.compile(
+    r"(?<!`)`([^`\s](?:[^`\n]*[^`\s])?)`(?!`)"  # code
+    rf"|{_EMPH_BEFORE}\*\*({_EMPH_BODY})\*\*{_EMPH_AFTER}"  # strong
+    rf"|{_EMPH_BEFORE}\*({_EMPH_BODY})\*{_EMPH_AFTER}"  # emphasis
+    r"|~([^\s~^*`\\<>&\[\]{}!_]+)~"  # subscript
+    r"|\^([^\s^~*`\\<>&\[\]{}!_]+)\^"  # superscript
+)
+_SIMPLE_TEXT_RE = re.compile(rf"{_PLAIN_RUN}*\Z")
+_SIMPLE_LINE_RE = re.compile(r"^(?=[^\W\d_]|[\"'*`])[^\n]*(?<![\s!])\Z")
+
+
+def render_simple(text: str) -> str | None:
+    """HTML for one line with only plain text, code, bold, italics, sub- and superscript.
+
+    Returns None for anything else (the caller then uses Python-Markdown). The
+    output is what Python-Markdown gives for the same text, which
+    ``tests/compiler/test_fuzz.py`` checks on random inputs.
+    """
+    if not _SIMPLE_LINE_RE.match(text) or "_" in text or "!(" in text:
+        return None
+    out: list[str] = []
+    pos = 0
+    for m in _SIMPLE_TOKEN_RE.finditer(text):
+        between = text[pos : m.start()]
+        if not _SIMPLE_TEXT_RE.match(between):
+            return None
+        out.append(between)
+        code, strong, em, sub, sup = m.groups()
+        if code is not None:
+            out.append(f"<code>{html.escape(code, quote=False)}</code>")
+        elif strong is not None:
+            out.append(f"<strong>{strong}</strong>")
+        elif em is not None:
+            out.append(f"<em>{em}</em>")
+        elif sub is not None:
+            out.append(f"<sub>{html.escape(sub, quote=False)}</sub>")
+        else:
+            out.append(f"<sup>{html.escape(sup, quote=False)}</sup>")
+        pos = m.end()
+    rest = text[pos:]
+    if not _SIMPLE_TEXT_RE.match(rest):
+        return None
+    out.append(rest)
+    return f"<p>{''.join(out)}</p>"

@@ -107,6 +107,7 @@ def resolve_relative(rel_file: str, written: str) -> tuple[str | None, str | Non
 class _FileParser:
     def __init__(self, text: str, rel_path: str, display: str) -> None:
         self.lines = text.split("\n")
+        self.kinds = [classify(line) for line in self.lines]
         self.rel_path = rel_path
         self.display = display
         self.result = FileParse()
@@ -124,7 +125,7 @@ class _FileParser:
         self.result.diagnostics.append(warning(self.display, line, col, message, code))
 
     def kind(self, i: int) -> LineKind:
-        return classify(self.lines[i]) if i < len(self.lines) else LineKind.BLANK
+        return self.kinds[i] if i < len(self.kinds) else LineKind.BLANK
 
     def is_occlusion_fence(self, i: int) -> bool:
         m = FENCE_RE.match(self.lines[i]) if i < len(self.lines) else None
@@ -483,7 +484,8 @@ class _FileParser:
             self.err(i + 1, 1, "'List:' must be followed directly by a Markdown list (- item or 1. item)", "list")
             return title_end
         end = self.list_end(first_item)
-        items = [b for b in self.split_items(first_item, end)]
+        items = list(self.split_items(first_item, end))
+        item_lines = [item.segments[0].line for item in items]  # kept even if an item ends up empty
         if items:
             last = items[-1]
             items[-1], anchor, reset = self.take_trailer(last)
@@ -502,9 +504,8 @@ class _FileParser:
             self.err(i + 1, 1, "a 'List:' needs a title after 'List:'", "list")
             ok = False
         media: list[MediaRef] = []
-        for item in items:
+        for item, line in zip(items, item_lines, strict=True):
             if not item.text.strip():
-                line = item.segments[0].line
                 self.err(line, 1, "empty list item", "list")
                 ok = False
             ok = self.check_no_cloze(item, "a List: item") and ok
@@ -514,7 +515,7 @@ class _FileParser:
         texts = [item.text for item in items]
         for index, text in enumerate(texts):
             if text.strip() and texts.index(text) != index:
-                line = items[index].segments[0].line
+                line = item_lines[index]
                 self.err(line, 1, "the same item appears twice in this list", "list")
                 ok = False
         refs, refs_ok = self.media_in(title)

@@ -24,7 +24,7 @@ from calcideck.compiler.ir import (
     ParsedNote,
     Shape,
 )
-from calcideck.compiler.markdown_ext import is_plain, new_markdown, render_plain
+from calcideck.compiler.markdown_ext import is_plain, new_markdown, render_plain, render_simple
 from calcideck.compiler.media import MediaBlob
 from calcideck.compiler.parser import rewrite_image_refs
 from calcideck.compiler.sanitize import sanitize_html
@@ -107,6 +107,9 @@ class NoteRenderer:
     def _render(self, text: str, images: Mapping[str, str], check: Callable[[str], None] | None = None) -> str:
         if is_plain(text):
             return render_plain(text)
+        simple = render_simple(text)
+        if simple is not None:
+            return simple
         protected, maths = protect_math(text)
         raw = self._md.reset().convert(rewrite_image_refs(protected, images))
         if check is not None:

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from calcideck.compiler.driver import check_paths
-from calcideck.compiler.markdown_ext import SubSupExtension, is_plain, render_plain
+from calcideck.compiler.markdown_ext import SubSupExtension, is_plain, render_plain, render_simple
 from calcideck.compiler.parser import parse_text
 
 # Lines built from the deck language's own pieces, so the fuzzer reaches deep states.
@@ -109,3 +109,25 @@ def test_plain_fast_path_matches_python_markdown(text: str) -> None:
     if is_plain(text):
         md = markdown.Markdown(extensions=["tables", "fenced_code", "sane_lists", SubSupExtension()], output_format="html")
         assert render_plain(text) == md.convert(text)
+
+
+simple_piece = st.sampled_from(
+    ["**", "*", "`", "~", "^", " ", "a", "b", "Ca", "2+", "H", "O", "(", ")", ".", ",", "-", "_", "\\", "<", "&",
+     "\ue000", "\ue0010\ue001", "\ue002", "**bold**", "*it*", "`co de`", "H~2~O", "Ca^2+^", "a*b", "[", "!"]
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(simple_piece, min_size=1, max_size=14).map("".join))
+def test_simple_inline_fast_path_matches_python_markdown(text: str) -> None:
+    fast = render_simple(text)
+    if fast is not None:
+        md = markdown.Markdown(extensions=["tables", "fenced_code", "sane_lists", SubSupExtension()], output_format="html")
+        assert fast == md.convert(text)
+
+
+def test_simple_inline_fast_path_is_used_for_common_markup() -> None:
+    assert render_simple("**Caseous** necrosis, *TB*, `HLA-B27`, H~2~O and Ca^2+^") == (
+        "<p><strong>Caseous</strong> necrosis, <em>TB</em>, <code>HLA-B27</code>, H<sub>2</sub>O and Ca<sup>2+</sup></p>"
+    )
+    assert render_simple("1. a list") is None and render_simple("a <b>tag</b>") is None
