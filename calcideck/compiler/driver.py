@@ -113,10 +113,17 @@ def sha256(data: bytes) -> str:
 class MediaLoader:
     """Loads images once per build, refusing anything outside the deck root."""
 
-    def __init__(self, root: DeckRoot) -> None:
+    def __init__(self, root: DeckRoot | None) -> None:
         self.root = root
         self.loaded: dict[str, MediaBlob] = {}
         self._failed: dict[str, str] = {}
+
+    @classmethod
+    def with_loaded(cls, media: dict[str, MediaBlob]) -> MediaLoader:
+        """A loader that only knows images loaded elsewhere (for rendering in a worker)."""
+        loader = cls(None)
+        loader.loaded = dict(media)
+        return loader
 
     def load(self, ref: MediaRef) -> MediaBlob | Diagnostic:
         if ref.path in self.loaded:
@@ -131,6 +138,8 @@ class MediaLoader:
         return error(loc.path, loc.line, loc.column, self._failed[ref.path], "image")
 
     def _load(self, ref: MediaRef) -> MediaBlob:
+        if self.root is None:
+            raise MediaError(f"image '{ref.written}' was not loaded")
         full = self.root.path / ref.path
         try:
             real = full.resolve(strict=True)
@@ -152,7 +161,7 @@ class MediaLoader:
         """Like :meth:`digest`, reading the images now (used for files not re-parsed)."""
         for path in set(paths):
             if path not in self.loaded:
-                self.load(MediaRef(path, path, SourceLocation(self.root.display_of(path))))
+                self.load(MediaRef(path, path, SourceLocation(self.root.display_of(path) if self.root else path)))
         return self.digest(paths)
 
 

@@ -78,18 +78,18 @@ _SIMPLE_TOKEN_RE = re.compile(
     r"|~([^\s~^*`\\<>&\[\]{}!_]+)~"  # subscript
     r"|\^([^\s^~*`\\<>&\[\]{}!_]+)\^"  # superscript
 )
-_SIMPLE_TEXT_RE = re.compile(rf"{_PLAIN_RUN}*\Z")
+_SIMPLE_TEXT_RE = re.compile(rf"(?:{_PLAIN_RUN}|\n)*\Z")
 _SIMPLE_LINE_RE = re.compile(r"^(?=[^\W\d_]|[\"'*`])[^\n]*(?<![\s!])\Z")
 
 
 def render_simple(text: str) -> str | None:
-    """HTML for one line with only plain text, code, bold, italics, sub- and superscript.
+    """HTML for a paragraph with only plain text, code, bold, italics, sub- and superscript.
 
     Returns None for anything else (the caller then uses Python-Markdown). The
     output is what Python-Markdown gives for the same text, which
     ``tests/compiler/test_fuzz.py`` checks on random inputs.
     """
-    if not _SIMPLE_LINE_RE.match(text) or "_" in text or "!(" in text:
+    if "_" in text or "!(" in text or not all(_SIMPLE_LINE_RE.match(line) for line in text.split("\n")):
         return None
     out: list[str] = []
     pos = 0

@@ -29,13 +29,14 @@ from calcideck.compiler.driver import (
     discover,
     parse_file,
     read_file,
-    render_notes,
     summary,
 )
 from calcideck.compiler.ir import CompiledCard, CompiledNote, ParsedNote, content_fields
-from calcideck.compiler.render import NoteRenderer, render_key
+from calcideck.compiler.render import render_key
+from calcideck.compiler.workers import BuildWorkers
 from calcideck.core.diagnostics import Diagnostic, SourceLocation, sort_key
 from calcideck.store import identity
+from calcideck.store.engine import bulk_insert
 from calcideck.store.models import (
     BuildRunRow,
     CardRow,
@@ -101,9 +102,9 @@ def build(session: Session, paths: Sequence[str | os.PathLike[str]], now: dateti
     if not report.ok:
         return report
     try:
-        with session.begin():
+        with session.begin(), BuildWorkers() as workers:
             for root in roots:
-                _RootBuild(session, root, now, report).run()
+                _RootBuild(session, root, now, report, workers).run()
             report.diagnostics.sort(key=sort_key)
             if not report.ok:
                 raise _AbortBuildError
@@ -129,8 +130,11 @@ def _guid(source: str, seed: str) -> str:
 
 
 class _RootBuild:
-    def __init__(self, session: Session, root: DeckRoot, now: datetime, report: BuildReport) -> None:
+    def __init__(
+        self, session: Session, root: DeckRoot, now: datetime, report: BuildReport, workers: BuildWorkers
+    ) -> None:
         self.s = session
+        self.workers = workers
         self.root = root
         self.now = now
         self.report = report
@@ -148,7 +152,7 @@ class _RootBuild:
         source.root_path = str(self.root.path)
         self.source_id = source.id
         stored_files = {f.path: f for f in self.s.scalars(select(SourceFileRow).where(SourceFileRow.source_id == source.id))}
-        parsed: dict[str, ParsedFile] = {}
+        to_parse: list[tuple[str, bytes]] = []
         unchanged_files: list[str] = []
         for rel in self.root.files:
             data, problem = read_file(self.root, rel)
@@ -164,6 +168,9 @@ class _RootBuild:
             ):
                 unchanged_files.append(rel)
                 continue
+            to_parse.append((rel, data))
+        parsed: dict[str, ParsedFile] = {}
+        for rel, data in to_parse:
             pf, file_diags = parse_file(self.root, rel, data, self.loader)
             self.report.diagnostics.extend(file_diags)
             parsed[rel] = pf
@@ -274,11 +281,12 @@ class _RootBuild:
             or stored[matches[i]].render_key != render_key(n, self.loader.loaded)
             or n.meaning_rev > stored[matches[i]].meaning_rev
         ]
-        compiled_list, render_diags = render_notes(to_render, self.loader, NoteRenderer())
+        compiled_list, render_diags = self.workers.render(to_render, self.loader)
         self.report.diagnostics.extend(render_diags)
         if render_diags:
             return
-        compiled = {id(c.parsed): c for c in compiled_list}
+        # Without errors every note rendered, in order (workers return copies, so pair by position).
+        compiled = {id(note): c for note, c in zip(to_render, compiled_list, strict=True)}
         self._store_media()
 
         note_counts = self.report.notes
@@ -446,7 +454,7 @@ class _RootBuild:
             )
             cards.extend((note_id, card) for card in c.cards)
             media_links[note_id] = c.media_files
-        self.s.execute(insert(NoteRow), note_rows)
+        bulk_insert(self.s.connection(), NoteRow.__table__, note_rows)  # type: ignore[arg-type]
         self.report.notes.added += len(note_rows)
         self._insert_cards(cards)
 
@@ -474,7 +482,7 @@ class _RootBuild:
             }
             for note_id, card in cards
         ]
-        self.s.execute(insert(CardRow), rows)
+        bulk_insert(self.s.connection(), CardRow.__table__, rows)  # type: ignore[arg-type]
         self.report.cards.added += len(rows)
 
     def _update_cards(self, notes: list[tuple[int, CompiledNote, bool]]) -> None:

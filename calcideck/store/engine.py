@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -129,3 +129,51 @@ def _install_sqlite_hooks(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN")
+
+
+BULK_CHUNK = 2000  # rows per executemany: bounds the memory a large build needs
+
+
+def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many rows that all have the same keys, in chunks.
+
+    Values go through the columns' own SQLAlchemy bind processors (UTC
+    datetimes, JSON, booleans), so what is stored is exactly what an ORM insert
+    would store. On SQLite the statement then goes straight to the driver's
+    ``executemany``, which for a 30,000-note build is several times faster than
+    SQLAlchemy's generic bulk path; other dialects use a Core insert.
+    """
+    if not rows:
+        return
+    if conn.dialect.name != "sqlite":
+        for start in range(0, len(rows), BULK_CHUNK):
+            conn.execute(table.insert(), list(rows[start : start + BULK_CHUNK]))
+        return
+    names = list(rows[0].keys())
+    quote = conn.dialect.identifier_preparer.quote
+    processors = [table.c[name].type.bind_processor(conn.dialect) for name in names]
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+        f"VALUES ({', '.join('?' for _ in names)})"
+    )
+    columns = [
+        [_process_column([row[name] for row in rows[start : start + BULK_CHUNK]], proc) for name, proc in zip(names, processors, strict=True)]
+        for start in range(0, len(rows), BULK_CHUNK)
+    ]
+    for chunk in columns:
+        conn.exec_driver_sql(sql, list(zip(*chunk, strict=True)))
+
+
+def _process_column(values: list[Any], proc: Callable[[Any], Any] | None) -> list[Any]:
+    """Bind-process one column; a value repeated from the row before (a build's
+    timestamp, None, False) is processed once."""
+    if proc is None:
+        return values
+    out: list[Any] = []
+    last_in: Any = object()
+    last_out: Any = None
+    for value in values:
+        if value is not last_in:
+            last_in, last_out = value, proc(value)
+        out.append(last_out)
+    return out

@@ -113,7 +113,8 @@ def test_plain_fast_path_matches_python_markdown(text: str) -> None:
 
 simple_piece = st.sampled_from(
     ["**", "*", "`", "~", "^", " ", "a", "b", "Ca", "2+", "H", "O", "(", ")", ".", ",", "-", "_", "\\", "<", "&",
-     "\ue000", "\ue0010\ue001", "\ue002", "**bold**", "*it*", "`co de`", "H~2~O", "Ca^2+^", "a*b", "[", "!"]
+     "\ue000", "\ue0010\ue001", "\ue002", "**bold**", "*it*", "`co de`", "H~2~O", "Ca^2+^", "a*b", "[", "!",
+     "\n", "\nB", "\n- ", "\n#", "\n1. ", "\n>", "\n    ", "\n=="]
 )
 
 

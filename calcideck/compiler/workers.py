@@ -1,0 +1,107 @@
+"""Rendering on several cores for large builds.
+
+Rendering is a pure function of parsed notes, so it can run in worker
+processes. Small jobs stay in this process: starting workers costs more than
+it saves below a few thousand notes. (Parsing stays here too: shipping parsed
+notes between processes costs about what parsing them does.) ``CALCIDECK_WORKERS`` (a
+number; 1 turns workers off) overrides the number of processes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from types import TracebackType
+
+from calcideck.compiler.driver import MediaLoader, render_notes
+from calcideck.compiler.ir import CompiledCard, CompiledNote, ParsedNote
+from calcideck.compiler.media import MediaBlob
+from calcideck.core.diagnostics import Diagnostic
+
+MIN_RENDER_NOTES = 3_000  # below this many notes to render, render in this process
+
+
+
+def worker_count() -> int:
+    configured = os.environ.get("CALCIDECK_WORKERS", "").strip()
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+# What a worker sends back for one note: plain tuples pickle several times faster
+# than the dataclasses (the parent already has the parsed note).
+_CardTuple = tuple[str, int, str, str, str, "dict[str, object] | None"]
+_NoteResult = tuple[str, tuple[_CardTuple, ...], tuple[str, ...]]
+
+
+def _render_job(
+    job: tuple[list[ParsedNote], dict[str, MediaBlob]],
+) -> tuple[list[_NoteResult], list[Diagnostic]]:
+    notes, media = job
+    compiled, diags = render_notes(notes, MediaLoader.with_loaded(media))
+    results = [
+        (
+            c.render_key,
+            tuple((k.key, k.ordinal, k.match_text, k.question_html, k.answer_html, k.data) for k in c.cards),
+            c.media_files,
+        )
+        for c in compiled
+    ]
+    return results, diags
+
+
+# Set just before a fork, so forked workers inherit the notes instead of
+# unpickling them (which costs about a third of rendering them).
+_INHERITED: tuple[Sequence[ParsedNote], dict[str, MediaBlob]] | None = None
+
+
+def _render_inherited(span: tuple[int, int]) -> tuple[list[_NoteResult], list[Diagnostic]]:
+    assert _INHERITED is not None
+    notes, media = _INHERITED
+    return _render_job((list(notes[span[0] : span[1]]), media))
+
+
+class BuildWorkers:
+    """Renders a build's notes, on worker processes when there are many."""
+
+    def __init__(self, processes: int | None = None) -> None:
+        self.processes = processes or worker_count()
+
+    def __enter__(self) -> BuildWorkers:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        return None
+
+    def render(self, notes: Sequence[ParsedNote], loader: MediaLoader) -> tuple[list[CompiledNote], list[Diagnostic]]:
+        if self.processes <= 1 or len(notes) < MIN_RENDER_NOTES:
+            return render_notes(notes, loader)
+        global _INHERITED
+        # Workers need each image's name and size, not its bytes.
+        media = {path: dataclasses.replace(blob, data=b"") for path, blob in loader.loaded.items()}
+        size = max(1, -(-len(notes) // (self.processes * 4)))
+        spans = [(i, min(i + size, len(notes))) for i in range(0, len(notes), size)]
+        if multiprocessing.get_start_method() == "fork":
+            _INHERITED = (notes, media)
+            try:
+                with ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("fork")) as pool:
+                    outputs = list(pool.map(_render_inherited, spans))
+            finally:
+                _INHERITED = None
+        else:
+            jobs = [(list(notes[a:b]), media) for a, b in spans]
+            with ProcessPoolExecutor(self.processes) as pool:
+                outputs = list(pool.map(_render_job, jobs))
+        compiled: list[CompiledNote] = []
+        diags: list[Diagnostic] = []
+        for (a, b), (results, span_diags) in zip(spans, outputs, strict=True):
+            diags += span_diags
+            if span_diags:
+                continue  # the build stops on any error; the diagnostics say which notes failed
+            for note, (key, cards, media_files) in zip(notes[a:b], results, strict=True):
+                compiled.append(CompiledNote(note, tuple(CompiledCard(*card) for card in cards), key, media_files))
+        return compiled, diags
