@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Iterable, Sequence
@@ -33,10 +34,15 @@ class DeckRoot:
     scopes: tuple[str, ...] = ("",)
 
     def display_of(self, rel: str) -> str:
-        return os.path.join(self.display, *rel.split("/")) if self.display not in ("", ".") else rel
+        return _display_path(self.display, rel)
 
     def covers(self, rel: str) -> bool:
         return any(rel == scope or ((scope.endswith("/") or scope == "") and rel.startswith(scope)) for scope in self.scopes)
+
+
+@functools.lru_cache(maxsize=4096)
+def _display_path(root_display: str, rel: str) -> str:
+    return os.path.join(root_display, *rel.split("/")) if root_display not in ("", ".") else rel
 
 
 def _is_deck_file(name: str) -> bool:

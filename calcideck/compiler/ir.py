@@ -88,7 +88,7 @@ class OcclusionContent:
     shapes: tuple[Shape, ...]
 
     def canonical(self) -> str:
-        return "\x1f".join((self.image, self.mode.value, self.header, *(s.canonical() for s in self.shapes)))
+        return "\x1f".join((self.image, self.mode, self.header, *(s.canonical() for s in self.shapes)))
 
     def labels(self) -> list[str]:
         """Distinct labels in order of first appearance: one card each."""
@@ -119,7 +119,7 @@ class ParsedNote:
     fingerprint: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        text = f"{self.kind.value}\x1e{self.content.canonical()}"
+        text = f"{self.kind}\x1e{self.content.canonical()}"
         object.__setattr__(self, "source_text", text)
         object.__setattr__(self, "fingerprint", hashlib.sha256(text.encode("utf-8")).hexdigest())
 

@@ -8,10 +8,12 @@ collection exactly as it was.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,7 +104,7 @@ def build(session: Session, paths: Sequence[str | os.PathLike[str]], now: dateti
     if not report.ok:
         return report
     try:
-        with session.begin(), BuildWorkers() as workers:
+        with session.begin(), BuildWorkers() as workers, _no_cyclic_gc():
             for root in roots:
                 _RootBuild(session, root, now, report, workers).run()
             report.diagnostics.sort(key=sort_key)
@@ -123,6 +125,29 @@ def build(session: Session, paths: Sequence[str | os.PathLike[str]], now: dateti
     except _AbortBuildError:
         report.notes, report.cards = Counts(), Counts()
     return report
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector during a build.
+
+    A build allocates hundreds of thousands of small objects without cycles;
+    the collector's full passes over them cost about a tenth of a large build.
+    Reference counting still frees everything as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def meta_key(note: ParsedNote) -> str:
+    """Digest of what a note carries besides its content: deck, breadcrumb, tags, language."""
+    parts = (note.deck, "\x1e".join(note.breadcrumb), "\x1e".join(note.tags), note.lang or "")
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
 def _guid(source: str, seed: str) -> str:
@@ -151,6 +176,7 @@ class _RootBuild:
             self.s.flush()
         source.root_path = str(self.root.path)
         self.source_id = source.id
+        self.deck_ids = {name: deck_id for name, deck_id in self.s.execute(select(DeckRow.name, DeckRow.id))}
         stored_files = {f.path: f for f in self.s.scalars(select(SourceFileRow).where(SourceFileRow.source_id == source.id))}
         to_parse: list[tuple[str, bytes]] = []
         unchanged_files: list[str] = []
@@ -239,12 +265,9 @@ class _RootBuild:
             NoteRow.file_path,
             NoteRow.position,
             NoteRow.retired_at,
-            NoteRow.source_text,
             NoteRow.render_key,
             NoteRow.meaning_rev,
-            NoteRow.deck_id,
-            NoteRow.breadcrumb,
-            NoteRow.tags,
+            NoteRow.meta_key,
             NoteRow.line,
         )
         rows = self.s.execute(
@@ -256,22 +279,16 @@ class _RootBuild:
         stored = {r.id: r for r in rows}
         matches = identity.match_notes(
             [
-                identity.Incoming(i, n.kind.value, n.anchor, n.fingerprint, n.path, n.position, n.source_text)
+                identity.Incoming(i, n.kind, n.anchor, n.fingerprint, n.path, n.position, n.source_text)
                 for i, n in enumerate(incoming)
             ],
             [
                 identity.Stored(
-                    r.id,
-                    r.kind,
-                    r.anchor,
-                    r.fingerprint,
-                    r.file_path,
-                    r.position,
-                    r.retired_at is not None,
-                    r.source_text,
+                    r.id, r.kind, r.anchor, r.fingerprint, r.file_path, r.position, r.retired_at is not None
                 )
                 for r in rows
             ],
+            self._source_texts,
         )
         # Render only what is new or changed.
         to_render = [
@@ -305,14 +322,8 @@ class _RootBuild:
             reset = n.meaning_rev > row.meaning_rev
             c = compiled.get(id(n))
             content_changed = c is not None
-            changed = (
-                content_changed
-                or deck_id != row.deck_id
-                or list(n.breadcrumb) != row.breadcrumb
-                or list(n.tags) != row.tags
-                or n.anchor != row.anchor
-                or n.path != row.file_path
-            )
+            meta = meta_key(n)
+            changed = content_changed or meta != row.meta_key or n.anchor != row.anchor or n.path != row.file_path
             revived = row.retired_at is not None
             values: dict[str, Any] = {}
             if changed or revived or n.position != row.position or n.location.line != row.line:
@@ -333,6 +344,7 @@ class _RootBuild:
                     "meaning_rev": max(n.meaning_rev, row.meaning_rev),
                     "anchor": n.anchor,
                     "render_key": c.render_key if c else row.render_key,
+                    "meta_key": meta,
                     "updated_at": self.now if (changed or revived) else None,
                 }
                 if values["updated_at"] is None:
@@ -374,6 +386,12 @@ class _RootBuild:
         self._count_cards_unchanged(untouched)
         self._count_unchanged(unchanged_files)
 
+    def _source_texts(self, ids: list[int]) -> dict[int, str]:
+        texts: dict[int, str] = {}
+        for chunk in _chunks(ids):
+            texts.update({i: t for i, t in self.s.execute(select(NoteRow.id, NoteRow.source_text).where(NoteRow.id.in_(chunk)))})
+        return texts
+
     def _count_cards_unchanged(self, note_ids: list[int]) -> None:
         for chunk in _chunks(note_ids):
             self.report.cards.unchanged += (
@@ -403,11 +421,9 @@ class _RootBuild:
             if full in self.deck_ids:
                 parent_id = self.deck_ids[full]
                 continue
-            deck_id = self.s.scalar(select(DeckRow.id).where(DeckRow.name == full))
-            if deck_id is None:
-                deck_id = self.s.execute(
-                    insert(DeckRow).values(name=full, parent_id=parent_id).returning(DeckRow.id)
-                ).scalar_one()
+            deck_id = self.s.execute(
+                insert(DeckRow).values(name=full, parent_id=parent_id).returning(DeckRow.id)
+            ).scalar_one()
             self.deck_ids[full] = deck_id
             parent_id = deck_id
         return self.deck_ids[name]
@@ -440,6 +456,7 @@ class _RootBuild:
                     "line": n.location.line,
                     "anchor": n.anchor,
                     "meaning_rev": n.meaning_rev,
+                    "meta_key": meta_key(n),
                     "fingerprint": n.fingerprint,
                     "render_key": c.render_key,
                     "source_text": n.source_text,

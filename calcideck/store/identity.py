@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 POSITIONAL_THRESHOLD = 0.35  # same slot between unchanged neighbours: weak resemblance suffices
@@ -27,7 +27,7 @@ _TOKEN_RE = re.compile(r"\w+")
 _MAX_FUZZY_CANDIDATES = 25
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Stored:
     id: int
     kind: str
@@ -36,7 +36,7 @@ class Stored:
     file: str
     position: int
     retired: bool
-    text: str
+    text: str | None = None  # loaded only when similarity is needed (see ``match_notes``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +77,16 @@ def similarity(a: str, b: str) -> float:
     return whole
 
 
-def match_notes(incoming: Sequence[Incoming], stored: Sequence[Stored]) -> dict[int, int]:
-    """Map incoming index -> stored id. Each stored note is used at most once."""
+def match_notes(
+    incoming: Sequence[Incoming],
+    stored: Sequence[Stored],
+    load_texts: Callable[[list[int]], Mapping[int, str]] | None = None,
+) -> dict[int, int]:
+    """Map incoming index -> stored id. Each stored note is used at most once.
+
+    Stored notes may come without their text; ``load_texts`` is then asked for
+    the texts of those still unmatched after the exact steps (usually few).
+    """
     result: dict[int, int] = {}
     used: set[int] = set()
     wanted_anchors = {n.anchor for n in incoming if n.anchor}
@@ -105,6 +113,16 @@ def match_notes(incoming: Sequence[Incoming], stored: Sequence[Stored]) -> dict[
             best = min(options, key=lambda s: (s.retired, s.file != n.file, abs(s.position - n.position)))
             result[n.index] = best.id
             used.add(best.id)
+
+    if any(n.index not in result for n in incoming):
+        missing = [s.id for s in free if s.id not in used and s.text is None]
+        if missing:
+            if load_texts is None:
+                raise ValueError("stored notes without text need load_texts")
+            texts = load_texts(missing)
+            for s in free:
+                if s.text is None and s.id in texts:
+                    s.text = texts[s.id]
 
     # 3. position within a file
     _match_by_position(incoming, free, result, used)
@@ -135,7 +153,7 @@ def _match_by_position(incoming: Sequence[Incoming], free: Sequence[Stored], res
             for n in new[j1:j2]:
                 if n.index in result:
                     continue
-                scored = [(similarity(n.text, s.text), s) for s in olds if s.kind == n.kind and s.id not in used]
+                scored = [(similarity(n.text, s.text or ""), s) for s in olds if s.kind == n.kind and s.id not in used]
                 scored = [(score, s) for score, s in scored if score >= POSITIONAL_THRESHOLD]
                 if scored:
                     _score, best = max(scored, key=lambda pair: pair[0])
@@ -150,7 +168,7 @@ def _match_by_similarity(incoming: Sequence[Incoming], free: Sequence[Stored], r
         return
     index: dict[str, list[int]] = defaultdict(list)
     for i, s in enumerate(pool):
-        for token in set(_TOKEN_RE.findall(s.text.lower())):
+        for token in set(_TOKEN_RE.findall((s.text or "").lower())):
             index[token].append(i)
     pairs: list[tuple[float, int, int]] = []
     for n in pending:
@@ -166,7 +184,7 @@ def _match_by_similarity(incoming: Sequence[Incoming], free: Sequence[Stored], r
             s = pool[i]
             if s.kind != n.kind:
                 continue
-            score = similarity(n.text, s.text)
+            score = similarity(n.text, s.text or "")
             if score >= GLOBAL_THRESHOLD:
                 pairs.append((score - (0.05 if s.retired else 0.0), n.index, s.id))
     for _score, n_index, s_id in sorted(pairs, reverse=True):

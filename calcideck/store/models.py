@@ -126,6 +126,9 @@ class NoteRow(Base):
     meaning_rev: Mapped[int] = mapped_column(Integer, default=0)
     fingerprint: Mapped[str] = mapped_column(String(64))
     render_key: Mapped[str] = mapped_column(String(64))
+    # Digest of deck, breadcrumb, tags and language: lets a rebuild tell a note
+    # is unchanged without decoding its JSON columns.
+    meta_key: Mapped[str] = mapped_column(String(64))
     source_text: Mapped[str] = mapped_column(Text)
     breadcrumb: Mapped[list[str]] = mapped_column(JSON)
     tags: Mapped[list[str]] = mapped_column(JSON)

@@ -56,6 +56,7 @@ def add_note(session: Session, source_id: int, deck_id: int, guid: str) -> NoteR
         line=1,
         fingerprint="f",
         render_key="r",
+        meta_key="m",
         source_text="Q?",
         breadcrumb=[],
         tags=[],

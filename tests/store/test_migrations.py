@@ -106,6 +106,7 @@ def seed_source_with_note(engine: Engine) -> None:
                 line=1,
                 fingerprint="f",
                 render_key="r",
+                meta_key="m",
                 source_text="Q?",
                 breadcrumb=[],
                 tags=[],

@@ -68,6 +68,7 @@ def upgrade() -> None:
         sa.Column("meaning_rev", sa.Integer(), nullable=False),
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
         sa.Column("render_key", sa.String(length=64), nullable=False),
+        sa.Column("meta_key", sa.String(length=64), nullable=False),
         sa.Column("source_text", sa.Text(), nullable=False),
         sa.Column("breadcrumb", sa.JSON(), nullable=False),
         sa.Column("tags", sa.JSON(), nullable=False),
