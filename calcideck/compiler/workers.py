@@ -24,7 +24,6 @@ from calcideck.core.diagnostics import Diagnostic
 MIN_RENDER_NOTES = 3_000  # below this many notes to render, render in this process
 
 
-
 def worker_count() -> int:
     configured = os.environ.get("CALCIDECK_WORKERS", "").strip()
     if configured.isdigit() and int(configured) > 0:

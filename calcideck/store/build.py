@@ -12,7 +12,7 @@ import gc
 import hashlib
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -155,9 +155,7 @@ def _guid(source: str, seed: str) -> str:
 
 
 class _RootBuild:
-    def __init__(
-        self, session: Session, root: DeckRoot, now: datetime, report: BuildReport, workers: BuildWorkers
-    ) -> None:
+    def __init__(self, session: Session, root: DeckRoot, now: datetime, report: BuildReport, workers: BuildWorkers) -> None:
         self.s = session
         self.workers = workers
         self.root = root
@@ -283,9 +281,7 @@ class _RootBuild:
                 for i, n in enumerate(incoming)
             ],
             [
-                identity.Stored(
-                    r.id, r.kind, r.anchor, r.fingerprint, r.file_path, r.position, r.retired_at is not None
-                )
+                identity.Stored(r.id, r.kind, r.anchor, r.fingerprint, r.file_path, r.position, r.retired_at is not None)
                 for r in rows
             ],
             self._source_texts,
@@ -309,6 +305,7 @@ class _RootBuild:
         note_counts = self.report.notes
         new_notes: list[tuple[ParsedNote, CompiledNote]] = []
         note_updates: list[dict[str, Any]] = []
+        moves: list[dict[str, Any]] = []
         anchors_to_clear: list[int] = []
         notes_needing_cards: list[tuple[int, CompiledNote, bool]] = []  # (note id, compiled, reset)
         revived_unchanged: list[int] = []
@@ -325,33 +322,34 @@ class _RootBuild:
             meta = meta_key(n)
             changed = content_changed or meta != row.meta_key or n.anchor != row.anchor or n.path != row.file_path
             revived = row.retired_at is not None
-            values: dict[str, Any] = {}
-            if changed or revived or n.position != row.position or n.location.line != row.line:
-                values = {
-                    "id": row.id,
-                    "deck_id": deck_id,
-                    "kind": n.kind.value,
-                    "file_path": n.path,
-                    "position": n.position,
-                    "line": n.location.line,
-                    "fingerprint": n.fingerprint,
-                    "source_text": n.source_text,
-                    "breadcrumb": list(n.breadcrumb),
-                    "tags": list(n.tags),
-                    "lang": n.lang,
-                    "fields": content_fields(n.content),
-                    "retired_at": None,
-                    "meaning_rev": max(n.meaning_rev, row.meaning_rev),
-                    "anchor": n.anchor,
-                    "render_key": c.render_key if c else row.render_key,
-                    "meta_key": meta,
-                    "updated_at": self.now if (changed or revived) else None,
-                }
-                if values["updated_at"] is None:
-                    del values["updated_at"]
+            if changed or revived:
                 if row.anchor is not None and row.anchor != n.anchor:
                     anchors_to_clear.append(row.id)
-                note_updates.append(values)
+                note_updates.append(
+                    {
+                        "id": row.id,
+                        "deck_id": deck_id,
+                        "kind": n.kind.value,
+                        "file_path": n.path,
+                        "position": n.position,
+                        "line": n.location.line,
+                        "fingerprint": n.fingerprint,
+                        "source_text": n.source_text,
+                        "breadcrumb": list(n.breadcrumb),
+                        "tags": list(n.tags),
+                        "lang": n.lang,
+                        "fields": content_fields(n.content),
+                        "retired_at": None,
+                        "meaning_rev": max(n.meaning_rev, row.meaning_rev),
+                        "anchor": n.anchor,
+                        "render_key": c.render_key if c else row.render_key,
+                        "meta_key": meta,
+                        "updated_at": self.now,
+                    }
+                )
+            elif n.position != row.position or n.location.line != row.line:
+                # Moved within its file by edits around it: not a change of the note.
+                moves.append({"id": row.id, "position": n.position, "line": n.location.line})
             if revived:
                 note_counts.added += 1
             elif changed:
@@ -369,8 +367,9 @@ class _RootBuild:
         # Anchors are unique per source: clear the ones that move before setting new ones.
         if anchors_to_clear:
             self.s.execute(update(NoteRow).where(NoteRow.id.in_(anchors_to_clear)).values(anchor=None))
-        if note_updates:
-            self.s.execute(update(NoteRow), note_updates)
+        for batch in (note_updates, moves):
+            if batch:
+                self.s.execute(update(NoteRow), batch)
         if retire_ids:
             self._retire_notes(retire_ids)
         self._insert_notes(new_notes, media_links)
@@ -389,7 +388,9 @@ class _RootBuild:
     def _source_texts(self, ids: list[int]) -> dict[int, str]:
         texts: dict[int, str] = {}
         for chunk in _chunks(ids):
-            texts.update({i: t for i, t in self.s.execute(select(NoteRow.id, NoteRow.source_text).where(NoteRow.id.in_(chunk)))})
+            texts.update(
+                {i: t for i, t in self.s.execute(select(NoteRow.id, NoteRow.source_text).where(NoteRow.id.in_(chunk)))}
+            )
         return texts
 
     def _count_cards_unchanged(self, note_ids: list[int]) -> None:
@@ -421,9 +422,7 @@ class _RootBuild:
             if full in self.deck_ids:
                 parent_id = self.deck_ids[full]
                 continue
-            deck_id = self.s.execute(
-                insert(DeckRow).values(name=full, parent_id=parent_id).returning(DeckRow.id)
-            ).scalar_one()
+            deck_id = self.s.execute(insert(DeckRow).values(name=full, parent_id=parent_id).returning(DeckRow.id)).scalar_one()
             self.deck_ids[full] = deck_id
             parent_id = deck_id
         return self.deck_ids[name]
@@ -436,49 +435,48 @@ class _RootBuild:
         taken = set()
         for chunk in _chunks(seeds):
             taken |= set(self.s.scalars(select(NoteRow.guid).where(NoteRow.guid.in_(chunk))))
-        note_rows: list[dict[str, Any]] = []
-        cards: list[tuple[int, CompiledCard]] = []
-        for offset, ((n, c), seed) in enumerate(zip(new_notes, seeds, strict=True)):
-            guid, k = seed, 1
+        note_ids: list[int] = []
+        guids: list[str] = []
+        for offset, (n, _c) in enumerate(new_notes):
+            guid, k = seeds[offset], 1
             while guid in taken:
                 guid, k = _guid(self.root.name, f"{n.anchor or n.fingerprint}#{k}"), k + 1
             taken.add(guid)
-            note_id = next_note + offset
-            note_rows.append(
-                {
-                    "id": note_id,
-                    "guid": guid,
-                    "source_id": self.source_id,
-                    "deck_id": self._deck_id(n.deck),
-                    "kind": n.kind.value,
-                    "file_path": n.path,
-                    "position": n.position,
-                    "line": n.location.line,
-                    "anchor": n.anchor,
-                    "meaning_rev": n.meaning_rev,
-                    "meta_key": meta_key(n),
-                    "fingerprint": n.fingerprint,
-                    "render_key": c.render_key,
-                    "source_text": n.source_text,
-                    "breadcrumb": list(n.breadcrumb),
-                    "tags": list(n.tags),
-                    "lang": n.lang,
-                    "fields": content_fields(n.content),
-                    "created_at": self.now,
-                    "updated_at": self.now,
-                    "retired_at": None,
-                }
-            )
-            cards.extend((note_id, card) for card in c.cards)
+            guids.append(guid)
+            note_ids.append(next_note + offset)
+        note_rows = (
+            {
+                "id": note_id,
+                "guid": guid,
+                "source_id": self.source_id,
+                "deck_id": self._deck_id(n.deck),
+                "kind": n.kind.value,
+                "file_path": n.path,
+                "position": n.position,
+                "line": n.location.line,
+                "anchor": n.anchor,
+                "meaning_rev": n.meaning_rev,
+                "meta_key": meta_key(n),
+                "fingerprint": n.fingerprint,
+                "render_key": c.render_key,
+                "source_text": n.source_text,
+                "breadcrumb": list(n.breadcrumb),
+                "tags": list(n.tags),
+                "lang": n.lang,
+                "fields": content_fields(n.content),
+                "created_at": self.now,
+                "updated_at": self.now,
+                "retired_at": None,
+            }
+            for note_id, guid, (n, c) in zip(note_ids, guids, new_notes, strict=True)
+        )
+        self.report.notes.added += bulk_insert(self.s.connection(), NoteRow.__table__, note_rows)  # type: ignore[arg-type]
+        for note_id, (_n, c) in zip(note_ids, new_notes, strict=True):
             media_links[note_id] = c.media_files
-        bulk_insert(self.s.connection(), NoteRow.__table__, note_rows)  # type: ignore[arg-type]
-        self.report.notes.added += len(note_rows)
-        self._insert_cards(cards)
+        self._insert_cards((note_id, card) for note_id, (_n, c) in zip(note_ids, new_notes, strict=True) for card in c.cards)
 
-    def _insert_cards(self, cards: list[tuple[int, CompiledCard]]) -> None:
-        if not cards:
-            return
-        rows = [
+    def _insert_cards(self, cards: Iterable[tuple[int, CompiledCard]]) -> None:
+        rows = (
             {
                 "note_id": note_id,
                 "key": card.key,
@@ -498,9 +496,8 @@ class _RootBuild:
                 "flag": 0,
             }
             for note_id, card in cards
-        ]
-        bulk_insert(self.s.connection(), CardRow.__table__, rows)  # type: ignore[arg-type]
-        self.report.cards.added += len(rows)
+        )
+        self.report.cards.added += bulk_insert(self.s.connection(), CardRow.__table__, rows)  # type: ignore[arg-type]
 
     def _update_cards(self, notes: list[tuple[int, CompiledNote, bool]]) -> None:
         if not notes:

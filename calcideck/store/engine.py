@@ -15,9 +15,10 @@ Other dialects get none of this.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -134,34 +135,37 @@ def _install_sqlite_hooks(engine: Engine) -> None:
 BULK_CHUNK = 2000  # rows per executemany: bounds the memory a large build needs
 
 
-def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert many rows that all have the same keys, in chunks.
+def bulk_insert(conn: Connection, table: Table, rows: Iterable[Mapping[str, Any]]) -> int:
+    """Insert rows that all have the same keys, in chunks; returns how many.
 
+    ``rows`` may be a generator: only one chunk is held in memory at a time.
     Values go through the columns' own SQLAlchemy bind processors (UTC
     datetimes, JSON, booleans), so what is stored is exactly what an ORM insert
     would store. On SQLite the statement then goes straight to the driver's
     ``executemany``, which for a 30,000-note build is several times faster than
     SQLAlchemy's generic bulk path; other dialects use a Core insert.
     """
-    if not rows:
-        return
-    if conn.dialect.name != "sqlite":
-        for start in range(0, len(rows), BULK_CHUNK):
-            conn.execute(table.insert(), list(rows[start : start + BULK_CHUNK]))
-        return
-    names = list(rows[0].keys())
-    quote = conn.dialect.identifier_preparer.quote
-    processors = [table.c[name].type.bind_processor(conn.dialect) for name in names]
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
-        f"VALUES ({', '.join('?' for _ in names)})"
-    )
-    columns = [
-        [_process_column([row[name] for row in rows[start : start + BULK_CHUNK]], proc) for name, proc in zip(names, processors, strict=True)]
-        for start in range(0, len(rows), BULK_CHUNK)
-    ]
-    for chunk in columns:
-        conn.exec_driver_sql(sql, list(zip(*chunk, strict=True)))
+    iterator = iter(rows)
+    total = 0
+    sql: str | None = None
+    names: list[str] = []
+    processors: list[Callable[[Any], Any] | None] = []
+    while chunk := list(itertools.islice(iterator, BULK_CHUNK)):
+        total += len(chunk)
+        if conn.dialect.name != "sqlite":
+            conn.execute(table.insert(), chunk)
+            continue
+        if sql is None:
+            names = list(chunk[0].keys())
+            quote = conn.dialect.identifier_preparer.quote
+            processors = [table.c[name].type.bind_processor(conn.dialect) for name in names]
+            sql = (
+                f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+                f"VALUES ({', '.join('?' for _ in names)})"
+            )
+        columns = [_process_column([row[name] for row in chunk], proc) for name, proc in zip(names, processors, strict=True)]
+        conn.exec_driver_sql(sql, list(zip(*columns, strict=True)))
+    return total
 
 
 def _process_column(values: list[Any], proc: Callable[[Any], Any] | None) -> list[Any]:

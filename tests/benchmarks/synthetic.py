@@ -689,18 +689,27 @@ def _editable_ranges(kind: str, line: str) -> list[tuple[int, int]]:
     return [(0, len(line))]
 
 
-def edit_notes(deck: DeckSet, root: Path | None = None, fraction: float = 0.01, seed: int = 0) -> list[NoteSpan]:
-    """Reword 1-3 words in ``fraction`` of the notes (chosen at random across files), in place.
+def edit_notes(
+    deck: DeckSet, root: Path | None = None, fraction: float = 0.01, seed: int = 0, clustered: bool = False
+) -> list[NoteSpan]:
+    """Reword 1-3 words in ``fraction`` of the notes, in place.
 
-    ``root`` defaults to ``deck.root``; pass a copy of the deck set to edit that instead.
-    Line numbers do not change. Returns the edited notes.
+    The notes are chosen at random across all files (the worst case: most files
+    change), or with ``clustered`` from as few files as hold that many notes, as
+    when an instructor revises one topic. ``root`` defaults to ``deck.root``;
+    pass a copy of the deck set to edit that instead. Line numbers do not
+    change. Returns the edited notes.
     """
     rng = random.Random(seed)
     root = Path(root or deck.root)
     wanted = round(len(deck.notes) * fraction)
     by_file: dict[str, list[str]] = {}
     edited: list[NoteSpan] = []
-    for note in rng.sample(deck.notes, len(deck.notes)):
+    candidates = rng.sample(deck.notes, len(deck.notes))
+    if clustered:
+        order = {rel: i for i, rel in enumerate(rng.sample(sorted({n.rel for n in deck.notes}), len({n.rel for n in deck.notes})))}
+        candidates.sort(key=lambda n: order[n.rel])
+    for note in candidates:
         if len(edited) == wanted:
             break
         if note.rel not in by_file:

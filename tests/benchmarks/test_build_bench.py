@@ -94,7 +94,8 @@ class Figure:
 FIGURES: dict[str, Figure] = {
     "cold": Figure("cold build", "s", 3.0),
     "noop": Figure("no-op rebuild", "s", 0.2),
-    "edit": Figure("1% edit rebuild", "s", 0.5),
+    "edit": Figure("1% edit rebuild (notes spread over files)", "s", 0.5),
+    "edit_clustered": Figure("1% edit rebuild, notes in few files (info)", "s", None),
     "rss": Figure("peak RSS, cold build (child process)", "MB", 300.0),
     "open_new": Figure("Collection.open, new file (info)", "s", None),
     "open_existing": Figure("Collection.open, built collection (info)", "s", None),
@@ -262,6 +263,23 @@ def test_edit_rebuild(world: World) -> None:
         assert (n.added, n.updated, n.unchanged, n.retired) == (0, wanted, len(world.deck.notes) - wanted, 0), _counts(report)
         assert report.cards.updated > 0, _counts(report)
         FIGURES["edit"].samples.append(t_build)
+        print(f"  run {i + 1}: build {t_build:.3f} s; {wanted} notes edited in {files} files; {_counts(report)}", flush=True)
+
+
+def test_clustered_edit_rebuild(world: World) -> None:
+    wanted = round(len(world.deck.notes) * EDIT_FRACTION)
+    _banner(f"1% edit rebuild, clustered (N={EDIT_RUNS}, {wanted} notes reworded in as few files as hold them)")
+    for i in range(EDIT_RUNS):
+        decks, coll = world.fresh_built_copy("edit-clustered")
+        edited = synthetic.edit_notes(world.deck, decks, EDIT_FRACTION, seed=2000 + i, clustered=True)
+        assert len(edited) == wanted
+        files = len({e.rel for e in edited})
+        with Collection.open(coll) as col:
+            t_build, report = _timed(col.build, [decks])
+        assert report.ok, _errors(report)
+        n = report.notes
+        assert (n.added, n.updated, n.unchanged, n.retired) == (0, wanted, len(world.deck.notes) - wanted, 0), _counts(report)
+        FIGURES["edit_clustered"].samples.append(t_build)
         print(f"  run {i + 1}: build {t_build:.3f} s; {wanted} notes edited in {files} files; {_counts(report)}", flush=True)
 
 
