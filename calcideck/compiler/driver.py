@@ -144,8 +144,8 @@ class MediaLoader:
         return error(loc.path, loc.line, loc.column, self._failed[ref.path], "image")
 
     def _load(self, ref: MediaRef) -> MediaBlob:
-        if self.root is None:
-            raise MediaError(f"image '{ref.written}' was not loaded")
+        if self.root is None:  # a worker's loader: the parent loaded every image before rendering
+            raise RuntimeError(f"internal error: {ref.path} should have been loaded before rendering")
         full = self.root.path / ref.path
         try:
             real = full.resolve(strict=True)
