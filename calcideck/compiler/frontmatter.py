@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import yaml
@@ -51,10 +52,10 @@ def parse_front_matter(lines: list[str], path: str) -> FrontMatter:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
         col = mark.column + 1 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         return FrontMatter(
             end_line=closing + 1,
-            diagnostics=(error(path, line, col, f"invalid front matter: {problem}", "front-matter"),),
+            diagnostics=(error(path, line, col, f"invalid front matter: {reason}", "front-matter"),),
         )
     if data is None:
         data = {}
@@ -70,33 +71,18 @@ def parse_front_matter(lines: list[str], path: str) -> FrontMatter:
                 return offset + 2, len(text) - len(text.lstrip()) + 1
         return 2, 1
 
+    def problem(key: str, message: str, make: Callable[..., Diagnostic] = error) -> None:
+        diags.append(make(path, *where(key), message, "front-matter"))
+
     for key in data:
         if key not in KNOWN_KEYS:
-            line, col = where(str(key))
-            diags.append(
-                warning(
-                    path,
-                    line,
-                    col,
-                    f"unknown front matter key '{key}' (known: deck, tags, lang)",
-                    "front-matter",
-                )
-            )
+            problem(str(key), f"unknown front matter key '{key}' (known: deck, tags, lang)", warning)
 
     deck = data.get("deck")
     if deck is not None:
         parts = str(deck).split("::") if isinstance(deck, str) else []
         if not isinstance(deck, str) or not all(_DECK_PART_RE.match(p) for p in parts):
-            line, col = where("deck")
-            diags.append(
-                error(
-                    path,
-                    line,
-                    col,
-                    "'deck' must be a name like Pathology::Calcification (no empty parts)",
-                    "front-matter",
-                )
-            )
+            problem("deck", "'deck' must be a name like Pathology::Calcification (no empty parts)")
             deck = None
 
     tags_value = data.get("tags", [])
@@ -104,44 +90,17 @@ def parse_front_matter(lines: list[str], path: str) -> FrontMatter:
     if isinstance(tags_value, str):
         tags_value = tags_value.replace(",", " ").split()
     if not isinstance(tags_value, list):
-        line, col = where("tags")
-        diags.append(
-            error(
-                path,
-                line,
-                col,
-                "'tags' must be a list, e.g. tags: [pathology, calcification]",
-                "front-matter",
-            )
-        )
+        problem("tags", "'tags' must be a list, e.g. tags: [pathology, calcification]")
     else:
         for tag in tags_value:
             if not isinstance(tag, str | int | float) or not _TAG_RE.match(str(tag)):
-                line, col = where("tags")
-                diags.append(
-                    error(
-                        path,
-                        line,
-                        col,
-                        f"invalid tag {tag!r}: tags are single words without spaces",
-                        "front-matter",
-                    )
-                )
+                problem("tags", f"invalid tag {tag!r}: tags are single words without spaces")
             else:
                 tags.append(str(tag))
 
     lang = data.get("lang")
     if lang is not None and (not isinstance(lang, str) or not _LANG_RE.match(lang)):
-        line, col = where("lang")
-        diags.append(
-            error(
-                path,
-                line,
-                col,
-                f"invalid lang {lang!r}: use a language code such as en or tr",
-                "front-matter",
-            )
-        )
+        problem("lang", f"invalid lang {lang!r}: use a language code such as en or tr")
         lang = None
 
     return FrontMatter(

@@ -316,7 +316,7 @@ class _FileParser:
                 i = self.basic(i)
             elif k is LineKind.ANSWER:
                 self.err(i + 1, 1, "'A:' without a 'Q:' before it", "answer-without-question")
-                i = self.answer_end(i + 1)
+                i = self.body_end(i + 1)
             elif k is LineKind.LIST_TITLE:
                 i = self.list_note(i)
             else:
@@ -333,32 +333,16 @@ class _FileParser:
         if text:
             self.headings.append((level, text))
 
-    def answer_end(self, i: int) -> int:
-        """Index after an answer body starting at ``i``."""
-        n = len(self.lines)
-        while i < n:
-            k = self.kind(i)
-            if k in (LineKind.HEADING, LineKind.BREAK) or self.starts_card(i):
-                return i
-            if k is LineKind.FENCE:
-                i = self.fence_end(i) + 1
-                continue
-            if k is LineKind.BLANK:
-                j = self.next_nonblank(i)
-                if j >= n or self.paragraph_has_cloze(j):
-                    return j if j >= n else i
-                i = j
-                continue
-            i += 1
-        return i
+    def body_end(self, i: int) -> int:
+        """Index where a question or answer body starting at ``i`` stops.
 
-    def question_end(self, i: int) -> int:
-        """Index of the ``A:`` line closing a question, or of where the question stops without one."""
+        It stops at a heading, a thematic break, another card (``A:`` included),
+        or a blank line followed by a paragraph with a cloze; fenced code inside
+        the body is skipped whole.
+        """
         n = len(self.lines)
         while i < n:
             k = self.kind(i)
-            if k is LineKind.ANSWER:
-                return i
             if k in (LineKind.HEADING, LineKind.BREAK) or self.starts_card(i):
                 return i
             if k is LineKind.FENCE:
@@ -381,12 +365,12 @@ class _FileParser:
     def basic(self, i: int) -> int:
         reversed_ = self.kind(i) is LineKind.REVERSED
         marker = "R:" if reversed_ else "Q:"
-        q_end = self.question_end(i + 1)
+        q_end = self.body_end(i + 1)
         if q_end >= len(self.lines) or self.kind(q_end) is not LineKind.ANSWER:
             self.err(i + 1, 1, f"'{marker}' without an 'A:' line after it", "question-without-answer")
             return q_end
         question = self.block(i, card_marker_width(self.lines[i]), q_end)
-        a_end = self.answer_end(q_end + 1)
+        a_end = self.body_end(q_end + 1)
         answer = self.block(q_end, card_marker_width(self.lines[q_end]), a_end)
         answer, anchor, reset = self.take_trailer(answer)
         self.warn_stray_trailers(question, answer)

@@ -479,12 +479,7 @@ class _RootBuild:
         rows = (
             {
                 "note_id": note_id,
-                "key": card.key,
-                "ordinal": card.ordinal,
-                "match_text": card.match_text,
-                "question_html": card.question_html,
-                "answer_html": card.answer_html,
-                "data": card.data,
+                **_card_values(card),
                 "created_at": self.now,
                 "updated_at": self.now,
                 "retired_at": None,
@@ -556,19 +551,7 @@ class _RootBuild:
                 else:
                     counts.updated += 1
                 if not same or r.retired_at is not None:
-                    updates.append(
-                        {
-                            "id": r.id,
-                            "key": card.key,
-                            "ordinal": card.ordinal,
-                            "match_text": card.match_text,
-                            "question_html": card.question_html,
-                            "answer_html": card.answer_html,
-                            "data": card.data,
-                            "retired_at": None,
-                            "updated_at": self.now,
-                        }
-                    )
+                    updates.append({"id": r.id, **_card_values(card), "retired_at": None, "updated_at": self.now})
             kept = set(pairs.values())
             gone = [r.id for r in old if r.id not in kept and r.retired_at is None]
             retire += gone
@@ -639,6 +622,18 @@ class _RootBuild:
         for rel in deleted:
             self.s.delete(stored[rel])
         self.s.flush()
+
+
+def _card_values(card: CompiledCard) -> dict[str, Any]:
+    """The columns a card takes from its compiled form."""
+    return {
+        "key": card.key,
+        "ordinal": card.ordinal,
+        "match_text": card.match_text,
+        "question_html": card.question_html,
+        "answer_html": card.answer_html,
+        "data": card.data,
+    }
 
 
 def _chunks(items: list[Any], size: int = 500) -> list[list[Any]]:
