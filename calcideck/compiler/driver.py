@@ -105,11 +105,24 @@ def discover(
     return result, diags
 
 
+MAX_DECK_FILE_BYTES = 8 * 1024 * 1024  # a deck file is text an instructor writes; more is a mistake or an attack
+
+
 def read_file(root: DeckRoot, rel: str) -> tuple[bytes | None, Diagnostic | None]:
+    """A deck file's bytes, refusing links that lead outside the root and oversized files."""
+    shown = root.display_of(rel)
     try:
-        return (root.path / rel).read_bytes(), None
-    except OSError as exc:
-        return None, error(root.display_of(rel), 1, 1, f"cannot read file: {exc.strerror or exc}", "io")
+        real = (root.path / rel).resolve(strict=True)
+        if not real.is_relative_to(root.path):
+            return None, error(shown, 1, 1, "deck file is a link to a file outside the deck root", "path")
+        size = real.stat().st_size
+        if size > MAX_DECK_FILE_BYTES:
+            limit = MAX_DECK_FILE_BYTES // (1024 * 1024)
+            return None, error(shown, 1, 1, f"deck file is larger than {limit} MB; split it into several files", "io")
+        return real.read_bytes(), None
+    except (OSError, RuntimeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return None, error(shown, 1, 1, f"cannot read file: {reason}", "io")
 
 
 def sha256(data: bytes) -> str:

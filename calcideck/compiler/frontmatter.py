@@ -25,6 +25,16 @@ class FrontMatter:
     diagnostics: tuple[Diagnostic, ...] = field(default=())
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML without aliases: ``*name`` can make a few lines expand to gigabytes."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in front matter", event.start_mark)
+        return super().compose_node(parent, index)
+
+
 def split_front_matter(lines: list[str]) -> tuple[list[str], int] | None:
     """The YAML lines and the index of the closing line, or None if there is no front matter."""
     if not lines or lines[0].rstrip() != "---":
@@ -47,7 +57,7 @@ def parse_front_matter(lines: list[str], path: str) -> FrontMatter:
         )
     diags: list[Diagnostic] = []
     try:
-        data = yaml.safe_load("\n".join(body)) if body else {}
+        data = yaml.load("\n".join(body), Loader=_FrontMatterLoader) if body else {}  # a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
@@ -94,13 +104,13 @@ def parse_front_matter(lines: list[str], path: str) -> FrontMatter:
     else:
         for tag in tags_value:
             if not isinstance(tag, str | int | float) or not _TAG_RE.match(str(tag)):
-                problem("tags", f"invalid tag {tag!r}: tags are single words without spaces")
+                problem("tags", f"invalid tag {_short(repr(tag))}: tags are single words without spaces")
             else:
                 tags.append(str(tag))
 
     lang = data.get("lang")
     if lang is not None and (not isinstance(lang, str) or not _LANG_RE.match(lang)):
-        problem("lang", f"invalid lang {lang!r}: use a language code such as en or tr")
+        problem("lang", f"invalid lang {_short(repr(lang))}: use a language code such as en or tr")
         lang = None
 
     return FrontMatter(
@@ -110,3 +120,7 @@ def parse_front_matter(lines: list[str], path: str) -> FrontMatter:
         end_line=closing + 1,
         diagnostics=tuple(diags),
     )
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -220,3 +220,29 @@ def test_headings_without_a_space_are_headings_as_in_markdown(deck: DeckDir) -> 
     deck.write("x.md", "#Dystrophic\nQ: a\nA: b\n")
     (note,) = check_paths([deck.root]).notes
     assert note.parsed.breadcrumb == ("Dystrophic",)
+
+
+def test_front_matter_aliases_are_refused(deck: DeckDir) -> None:
+    bomb = "---\na: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\ntags: [*b, *b, *b]\n---\nQ: a\nA: b\n"
+    found = diagnostics(deck, bomb)
+    assert found[0].startswith("x.md:3:8: error: invalid front matter: aliases (*name) are not allowed in front matter")
+
+
+def test_a_linked_deck_file_outside_the_root_is_refused(deck: DeckDir, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    secret = tmp_path / "secret.md"
+    secret.write_text("Q: private\nA: data\n", encoding="utf-8")
+    deck.write("ok.md", "Q: a\nA: b\n")
+    (deck.root / "leak.md").symlink_to(secret)
+    result = check_paths([deck.root])
+    assert [d.message for d in result.diagnostics] == ["deck file is a link to a file outside the deck root"]
+    assert all("private" not in n.cards[0].question_html for n in result.notes)
+
+
+def test_an_oversized_deck_file_is_refused(deck: DeckDir) -> None:
+    from calcideck.compiler.driver import MAX_DECK_FILE_BYTES
+
+    deck.root.mkdir(parents=True, exist_ok=True)
+    (deck.root / "big.md").write_bytes(b"x" * (MAX_DECK_FILE_BYTES + 1))
+    assert [d.message for d in check_paths([deck.root]).diagnostics] == [
+        "deck file is larger than 8 MB; split it into several files"
+    ]
