@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from calcideck.store import build as _build
-from calcideck.store.engine import describe_engine, make_engine, make_sessionmaker
+from calcideck.store.engine import database_errors, describe_engine, make_engine, make_sessionmaker
 from calcideck.store.migrate import ensure_schema
 from calcideck.store.models import CardRow, DeckRow, NoteRow
 from calcideck.store.paths import resolve_collection_target
@@ -84,7 +84,7 @@ class Collection:
         All or nothing: if any file has an error, nothing is written and the
         report's ``diagnostics`` say where.
         """
-        with self._sessions() as session:
+        with database_errors(self._engine), self._sessions() as session:
             return _build.build(session, paths, now)
 
     # -- reading -------------------------------------------------------------

@@ -129,3 +129,22 @@ def test_collection_in_a_folder_that_cannot_be_made_is_a_clear_error(deck: DeckD
         result.stderr.startswith("calcideck: error: cannot create the folder for collection")
         and "Traceback" not in result.stderr
     )
+
+
+def test_a_collection_busy_with_another_writer_is_a_clear_error(deck: DeckDir, tmp_path: Path) -> None:
+    import sqlite3
+
+    deck.write("x.md", "Q: a\nA: b\n")
+    target = tmp_path / "c.sqlite"
+    assert run("build", str(deck.root), "--collection", str(target)).returncode == 0
+    deck.write("x.md", "Q: a\nA: changed\n")
+    holder = sqlite3.connect(target, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process is writing (a long build, a review)
+    try:
+        result = run("build", str(deck.root), "--collection", str(target))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.returncode == 2
+    assert "is in use by another CalciDeck process" in result.stderr and "Traceback" not in result.stderr
+    assert run("build", str(deck.root), "--collection", str(target)).returncode == 0, "works once the other writer is done"

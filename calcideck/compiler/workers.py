@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import os
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from types import TracebackType
@@ -84,7 +85,9 @@ class BuildWorkers:
         media = {path: dataclasses.replace(blob, data=b"") for path, blob in loader.loaded.items()}
         size = max(1, -(-len(notes) // (self.processes * 4)))
         spans = [(i, min(i + size, len(notes))) for i in range(0, len(notes), size)]
-        if multiprocessing.get_start_method() == "fork":
+        # Fork only a single-threaded process (a GUI calling build from a worker
+        # thread is not): forking with other threads alive can deadlock the child.
+        if multiprocessing.get_start_method() == "fork" and threading.active_count() == 1:
             _INHERITED = (notes, media)
             try:
                 with ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("fork")) as pool:
@@ -93,7 +96,8 @@ class BuildWorkers:
                 _INHERITED = None
         else:
             jobs = [(list(notes[a:b]), media) for a, b in spans]
-            with ProcessPoolExecutor(self.processes) as pool:
+            method = "spawn" if multiprocessing.get_start_method() == "fork" else None
+            with ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context(method)) as pool:
                 outputs = list(pool.map(_render_job, jobs))
         compiled: list[CompiledNote] = []
         diags: list[Diagnostic] = []

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from calcideck.core.diagnostics import CollectionError
@@ -181,3 +182,20 @@ def _process_column(values: list[Any], proc: Callable[[Any], Any] | None) -> lis
             last_in, last_out = value, proc(value)
         out.append(last_out)
     return out
+
+
+@contextmanager
+def database_errors(engine: Engine) -> Iterator[None]:
+    """Turn driver errors into :class:`CollectionError` with a message a user can act on."""
+    try:
+        yield
+    except OperationalError as exc:
+        where = describe_engine(engine)
+        text = str(exc.orig).lower()
+        if "locked" in text or "busy" in text:
+            raise CollectionError(
+                f"collection {where} is in use by another CalciDeck process; try again when it has finished"
+            ) from None
+        raise CollectionError(f"cannot use collection {where}: {exc.orig}") from None
+    except DatabaseError as exc:
+        raise CollectionError(f"collection {describe_engine(engine)} is damaged or not a collection: {exc.orig}") from None
