@@ -70,7 +70,10 @@ def _parser() -> argparse.ArgumentParser:
             "with any error nothing is written."
         ),
     )
-    build.add_argument("paths", nargs="+", metavar="PATH", help="a deck folder (the deck root) or a deck file")
+    build.add_argument(
+        "paths", nargs="+", metavar="PATH",
+        help="a deck folder (the deck root), or a file or subfolder of a root built before (only that part is updated)",
+    )
     return parser
 
 
