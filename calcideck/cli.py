@@ -71,7 +71,9 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     build.add_argument(
-        "paths", nargs="+", metavar="PATH",
+        "paths",
+        nargs="+",
+        metavar="PATH",
         help="a deck folder (the deck root), or a file or subfolder of a root built before (only that part is updated)",
     )
     return parser

@@ -6,8 +6,8 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from calcideck.store import build as _build
 from calcideck.store.engine import database_errors, describe_engine, make_engine, make_sessionmaker
 from calcideck.store.migrate import ensure_schema
-from calcideck.store.models import CardRow, DeckRow, NoteRow
+from calcideck.store.models import CardRow, DeckRow, MediaRow, NoteRow
 from calcideck.store.paths import resolve_collection_target
 
 BuildReport = _build.BuildReport
@@ -39,6 +39,7 @@ class CardView:
     retired: bool
     source_file: str
     source_line: int
+    data: dict[str, Any] | None = None  # occlusion cards: image, size, mode, target label and shapes
 
 
 class Collection:
@@ -129,6 +130,7 @@ class Collection:
                 retired=card.retired_at is not None or note.retired_at is not None,
                 source_file=note.file_path,
                 source_line=note.line,
+                data=card.data,
             )
 
     def decks(self) -> list[str]:
@@ -137,13 +139,5 @@ class Collection:
 
     def media(self, filename: str) -> bytes | None:
         """Bytes of an image cards reference by ``filename`` (``<sha256>.<ext>``)."""
-        from calcideck.store.models import MediaRow
-
         with self._sessions() as s:
             return s.scalar(select(MediaRow.data).where(MediaRow.filename == filename))
-
-
-def default_collection_path() -> Path:
-    from calcideck.store.paths import default_collection_path as _default
-
-    return _default()

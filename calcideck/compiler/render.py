@@ -182,8 +182,8 @@ class NoteRenderer:
             ]
             return head + "\n".join(lis) + f"\n</{tag}>"
 
+        last = c.start + len(items) - 1
         for index, item in enumerate(c.items):
-            last = c.start + len(items) - 1
             prompt = ordered_prompt.format(n=c.start + index, total=last) if c.ordered else unordered_prompt
             question = side(index, '<span class="cloze">[...]</span>') + f'\n<p class="list-prompt">{html.escape(prompt)}</p>'
             answer = side(index, f'<span class="cloze">{items[index]}</span>')
