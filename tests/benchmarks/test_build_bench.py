@@ -248,12 +248,13 @@ def test_noop_rebuild(world: World) -> None:
         print(f"  run {i + 1}: build {t_build:.3f} s (open {t_open:.3f} s); {_counts(report)}", flush=True)
 
 
-def test_edit_rebuild(world: World) -> None:
+def _edit_runs(world: World, figure: str, clustered: bool, seed: int) -> None:
     wanted = round(len(world.deck.notes) * EDIT_FRACTION)
-    _banner(f"1% edit rebuild (N={EDIT_RUNS}, {wanted} notes reworded, fresh copy each run)")
+    how = "in as few files as hold them" if clustered else "spread over the files"
+    _banner(f"1% edit rebuild (N={EDIT_RUNS}, {wanted} notes reworded {how}, fresh copy each run)")
     for i in range(EDIT_RUNS):
-        decks, coll = world.fresh_built_copy("edit")
-        edited = synthetic.edit_notes(world.deck, decks, EDIT_FRACTION, seed=1000 + i)
+        decks, coll = world.fresh_built_copy(figure)
+        edited = synthetic.edit_notes(world.deck, decks, EDIT_FRACTION, seed=seed + i, clustered=clustered)
         assert len(edited) == wanted
         files = len({e.rel for e in edited})
         with Collection.open(coll) as col:
@@ -262,25 +263,16 @@ def test_edit_rebuild(world: World) -> None:
         n = report.notes
         assert (n.added, n.updated, n.unchanged, n.retired) == (0, wanted, len(world.deck.notes) - wanted, 0), _counts(report)
         assert report.cards.updated > 0, _counts(report)
-        FIGURES["edit"].samples.append(t_build)
+        FIGURES[figure].samples.append(t_build)
         print(f"  run {i + 1}: build {t_build:.3f} s; {wanted} notes edited in {files} files; {_counts(report)}", flush=True)
+
+
+def test_edit_rebuild(world: World) -> None:
+    _edit_runs(world, "edit", clustered=False, seed=1000)
 
 
 def test_clustered_edit_rebuild(world: World) -> None:
-    wanted = round(len(world.deck.notes) * EDIT_FRACTION)
-    _banner(f"1% edit rebuild, clustered (N={EDIT_RUNS}, {wanted} notes reworded in as few files as hold them)")
-    for i in range(EDIT_RUNS):
-        decks, coll = world.fresh_built_copy("edit-clustered")
-        edited = synthetic.edit_notes(world.deck, decks, EDIT_FRACTION, seed=2000 + i, clustered=True)
-        assert len(edited) == wanted
-        files = len({e.rel for e in edited})
-        with Collection.open(coll) as col:
-            t_build, report = _timed(col.build, [decks])
-        assert report.ok, _errors(report)
-        n = report.notes
-        assert (n.added, n.updated, n.unchanged, n.retired) == (0, wanted, len(world.deck.notes) - wanted, 0), _counts(report)
-        FIGURES["edit_clustered"].samples.append(t_build)
-        print(f"  run {i + 1}: build {t_build:.3f} s; {wanted} notes edited in {files} files; {_counts(report)}", flush=True)
+    _edit_runs(world, "edit_clustered", clustered=True, seed=2000)
 
 
 def test_peak_rss_cold_build(world: World) -> None:

@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from calcideck.core.diagnostics import CollectionError, SchemaTooNewError
 from calcideck.store.engine import make_engine, make_sessionmaker, schema_change_connection
+from tests.store.test_engine import add_note
 from calcideck.store.migrate import KNOWN_REVISIONS, SCHEMA_REVISION, alembic_config, ensure_schema
 from calcideck.store.models import Base, DeckRow, NoteRow, SourceRow
 
@@ -95,26 +96,7 @@ def seed_source_with_note(engine: Engine) -> None:
         deck = DeckRow(name="D")
         session.add_all([source, deck])
         session.flush()
-        session.add(
-            NoteRow(
-                guid="g1",
-                source_id=source.id,
-                deck_id=deck.id,
-                kind="basic",
-                file_path="a.md",
-                position=0,
-                line=1,
-                fingerprint="f",
-                render_key="r",
-                meta_key="m",
-                source_text="Q?",
-                breadcrumb=[],
-                tags=[],
-                fields={},
-                created_at=NOW,
-                updated_at=NOW,
-            )
-        )
+        add_note(session, source.id, deck.id, "g1")
 
 
 def count_notes(engine: Engine) -> int:
