@@ -32,8 +32,9 @@ from calcideck.core.diagnostics import CollectionError
 
 logger = logging.getLogger(__name__)
 
+# WAL is not set here: it is persistent in the file, and a file that turns out
+# not to be a collection must be left exactly as it was (see use_wal).
 _SQLITE_PRAGMAS = (
-    "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA busy_timeout=5000",
@@ -199,3 +200,19 @@ def database_errors(engine: Engine) -> Iterator[None]:
         raise CollectionError(f"cannot use collection {where}: {exc.orig}") from None
     except DatabaseError as exc:
         raise CollectionError(f"collection {describe_engine(engine)} is damaged or not a collection: {exc.orig}") from None
+
+
+def use_wal(engine: Engine) -> None:
+    """Switch a verified SQLite collection to write-ahead logging (kept in the file).
+
+    WAL lets the app read while a build or an answer writes, and survives a
+    killed process without losing committed transactions. No-op on other
+    databases.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        if raw.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            raw.execute("PRAGMA journal_mode=WAL")

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from calcideck.core.diagnostics import CollectionError, SchemaTooNewError
-from calcideck.store.engine import describe_engine, schema_change_connection
+from calcideck.store.engine import describe_engine, schema_change_connection, use_wal
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -43,10 +43,19 @@ def ensure_schema(engine: Engine) -> None:
     """Make the collection behind ``engine`` current, creating the schema in an empty database.
 
     Raises :class:`SchemaTooNewError` for a collection written by a newer
-    CalciDeck (left untouched), and :class:`CollectionError` for anything that
-    is not a CalciDeck collection: another application's database, a file that
-    is not a database at all, a file that cannot be opened.
+    CalciDeck, and :class:`CollectionError` for anything that is not a
+    CalciDeck collection: another application's database, a file that is not a
+    database at all, a file that cannot be opened. Those files are left exactly
+    as they were; only a verified collection is switched to WAL.
     """
+    _ensure_schema(engine)
+    try:
+        use_wal(engine)
+    except DBAPIError as exc:
+        raise CollectionError(f"cannot open collection {describe_engine(engine)}: {_reason(exc)}") from exc
+
+
+def _ensure_schema(engine: Engine) -> None:
     where = describe_engine(engine)
     try:
         tables, versions = _read_state(engine)

@@ -101,6 +101,7 @@ def test_url_target_is_used_as_is(tmp_path: Path) -> None:
 
 
 def test_pragmas_are_set_on_every_pooled_connection(engine: Engine) -> None:
+    ensure_schema(engine)  # WAL is switched on once the file is known to be a collection
     with engine.connect() as first, engine.connect() as second:
         assert first.connection.driver_connection is not second.connection.driver_connection
         for conn in (first, second):

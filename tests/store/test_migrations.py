@@ -214,11 +214,14 @@ def test_database_with_foreign_tables_is_a_collection_error(db_path: Path) -> No
     con.execute("INSERT INTO patients (name) VALUES ('Ada')")
     con.commit()
     con.close()
+    before = file_digest(db_path)
 
     eng = make_engine(db_path)
     try:
         with pytest.raises(CollectionError) as info:
             ensure_schema(eng)
+        eng.dispose()
+        assert file_digest(db_path) == before, "another application's database must be left byte for byte"
         with eng.connect() as conn:  # nothing was created or dropped
             assert inspect(conn).get_table_names() == ["patients"]
             assert conn.exec_driver_sql("SELECT name FROM patients").scalars().all() == ["Ada"]
