@@ -214,19 +214,16 @@ def markers_inside_tags(rendered: str) -> bool:
     return any(ch in m.group(0) for m in _TAG_RE.finditer(rendered) for ch in MARKER_CHARS)
 
 
-def _side(rendered: str, spans: tuple[ClozeSpan, ...], number: int, *, answer: bool) -> tuple[str, bool]:
-    """One side of card ``number``; also says whether a cut crossed HTML tags."""
+def _side(rendered: str, spans: tuple[ClozeSpan, ...], number: int, *, answer: bool) -> str:
+    """One side of card ``number``."""
     out: list[str] = []
     pos = 0
     hidden_depth = 0  # >0 while inside the active cloze on the question side
     active_stack: list[bool] = []
-    crossed = False
     for m in _TOKEN_RE.finditer(rendered):
         segment = rendered[pos : m.start()]
         pos = m.end()
-        if hidden_depth:
-            crossed = crossed or "<" in segment
-        else:
+        if not hidden_depth:
             out.append(segment)
         if m.group(1) is not None:
             span = spans[int(m.group(1))]
@@ -247,33 +244,53 @@ def _side(rendered: str, spans: tuple[ClozeSpan, ...], number: int, *, answer: b
             elif was_active and answer:
                 out.append("</span>")
     out.append(rendered[pos:])
-    return "".join(out), crossed
+    return "".join(out)
 
 
 def cards_from_html(rendered: str, spans: tuple[ClozeSpan, ...]) -> dict[int, tuple[str, str, bool]]:
-    """For each cloze number: (question HTML, answer HTML, needs re-balancing)."""
+    """For each cloze number: (question HTML, answer HTML, needs re-balancing).
+
+    Hiding or wrapping a cloze whose HTML is not balanced on its own (it starts
+    inside one element and ends in another, as in ``**a {{c1::b** c}}``) leaves
+    the card's tags unbalanced; the caller re-parses those with the sanitiser.
+    """
+    unbalanced_numbers = {spans[k].number for k, inner in _inner_html(rendered).items() if not _balanced(inner)}
     result: dict[int, tuple[str, str, bool]] = {}
     for number in sorted({s.number for s in spans}):
-        question, crossed_q = _side(rendered, spans, number, answer=False)
-        answer, _ = _side(rendered, spans, number, answer=True)
-        # A cloze that starts inside one element and ends in another leaves tags
-        # unbalanced on either side; the caller re-parses those with the sanitiser.
-        unbalanced = crossed_q or _crosses_tags(rendered, spans, number)
-        result[number] = (question, answer, unbalanced)
+        question = _side(rendered, spans, number, answer=False)
+        answer = _side(rendered, spans, number, answer=True)
+        result[number] = (question, answer, number in unbalanced_numbers)
     return result
 
 
-def _crosses_tags(rendered: str, spans: tuple[ClozeSpan, ...], number: int) -> bool:
-    """True if a cloze ``number`` wraps markup, so cutting it out may unbalance tags."""
-    tokens = list(_TOKEN_RE.finditer(rendered))
-    for k, opener in enumerate(tokens):
-        if opener.group(1) is None or spans[int(opener.group(1))].number != number:
+def _inner_html(rendered: str) -> dict[int, str]:
+    """The HTML between each cloze's placeholders, by span index."""
+    inner: dict[int, str] = {}
+    stack: list[tuple[int, int]] = []
+    for m in _TOKEN_RE.finditer(rendered):
+        if m.group(1) is not None:
+            stack.append((int(m.group(1)), m.end()))
+        elif stack:
+            index, start = stack.pop()
+            inner[index] = rendered[start : m.start()]
+    return inner
+
+
+_VOID_TAGS = frozenset({"br", "hr", "img", "wbr"})
+_TAG_NAME_RE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)[^>]*>")
+
+
+def _balanced(fragment: str) -> bool:
+    """True if every element opened in ``fragment`` is closed in it, and nothing else is closed."""
+    if "<" not in fragment:
+        return True
+    open_tags: list[str] = []
+    for m in _TAG_NAME_RE.finditer(fragment):
+        name = m.group(2).lower()
+        if name in _VOID_TAGS:
             continue
-        depth = 0
-        for token in tokens[k:]:
-            depth += 1 if token.group(1) is not None else -1
-            if depth == 0:
-                if "<" in rendered[opener.end() : token.start()]:
-                    return True
-                break
-    return False
+        if not m.group(1):
+            open_tags.append(name)
+        elif not open_tags or open_tags.pop() != name:
+            return False
+    return not open_tags

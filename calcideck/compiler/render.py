@@ -194,10 +194,13 @@ class NoteRenderer:
         blob = media[c.image]
         header = f'<div class="occlusion-header">{html.escape(c.header)}</div>\n' if c.header else ""
         cards = []
+        drawn: dict[tuple[int, str], str] = {}
         for ordinal, label in enumerate(c.labels()):
-            question = header + _occlusion_svg(c, blob, label, answer=False)
+            question = header + _occlusion_svg(c, blob, label, answer=False, cache=drawn)
             answer = (
-                header + _occlusion_svg(c, blob, label, answer=True) + f'\n<p class="occlusion-label">{html.escape(label)}</p>'
+                header
+                + _occlusion_svg(c, blob, label, answer=True, cache=drawn)
+                + f'\n<p class="occlusion-label">{html.escape(label)}</p>'
             )
             data = {
                 "image": blob.filename,
@@ -230,7 +233,9 @@ def _shape_svg(shape: Shape, w: int, h: int, style: str) -> str:
     return f'<polygon points="{points}" {style} {stroke}/>'
 
 
-def _occlusion_svg(c: OcclusionContent, blob: MediaBlob, target: str, *, answer: bool) -> str:
+def _occlusion_svg(
+    c: OcclusionContent, blob: MediaBlob, target: str, *, answer: bool, cache: dict[tuple[int, str], str]
+) -> str:
     """Inline SVG: the image with its masks, as Anki's image occlusion shows it."""
     w, h = blob.width, blob.height
     parts = [
@@ -238,11 +243,16 @@ def _occlusion_svg(c: OcclusionContent, blob: MediaBlob, target: str, *, answer:
         f'style="max-width:100%;height:auto" width="{w}" height="{h}">',
         f'<image href="{blob.filename}" x="0" y="0" width="{w}" height="{h}"/>',
     ]
-    for shape in c.shapes:
-        is_target = shape.label == target
-        if is_target:
-            parts.append(_shape_svg(shape, w, h, _REVEALED if answer else _TARGET))
+    for index, shape in enumerate(c.shapes):
+        if shape.label == target:
+            style = _REVEALED if answer else _TARGET
         elif c.mode is OcclusionMode.HIDE_ALL_GUESS_ONE:
-            parts.append(_shape_svg(shape, w, h, _MASK))
+            style = _MASK
+        else:
+            continue
+        key = (index, style)
+        if key not in cache:  # each shape is drawn in at most three styles, whatever the card count
+            cache[key] = _shape_svg(shape, w, h, style)
+        parts.append(cache[key])
     parts.append("</svg>")
     return "\n".join(parts)

@@ -232,3 +232,36 @@ def test_a_cloze_in_removed_html_is_an_error(deck: DeckDir) -> None:
 def test_list_starting_later_asks_for_its_real_position(deck: DeckDir) -> None:
     (note,) = compile_one(deck, "List: Continued\n3. Third\n4. Fourth\n")
     assert "Which is item 4 of 4?" in note.cards[1].question_html
+
+
+def test_cloze_html_is_balanced_whatever_the_markup_around_it(deck: DeckDir) -> None:
+    from html.parser import HTMLParser
+
+    class Balance(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stack: list[str] = []
+            self.ok = True
+
+        def handle_starttag(self, tag: str, attrs: object) -> None:
+            if tag not in ("br", "hr", "img"):
+                self.stack.append(tag)
+
+        def handle_endtag(self, tag: str) -> None:
+            self.ok = self.ok and bool(self.stack) and self.stack.pop() == tag
+
+    texts = [
+        "A {{c1::**whole** bold}} cloze and {{c2::*italic*}} text.",
+        "**Bold {{c1::crossing** out}} of an element.",
+        "{{c1::starts *inside}} and* ends outside.",
+        "Nested {{c1::outer {{c2::**inner**}} text}} here.",
+    ]
+    notes = compile_one(deck, "\n\n".join(texts) + "\n")
+    for note in notes:
+        for card in note.cards:
+            for html in (card.question_html, card.answer_html):
+                checker = Balance()
+                checker.feed(html)
+                assert checker.ok and not checker.stack, html
+    whole = notes[0].cards[0].answer_html
+    assert '<span class="cloze"><strong>whole</strong> bold</span>' in whole
