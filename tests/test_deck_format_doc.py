@@ -142,9 +142,7 @@ def test_valid_example_compiles_cleanly(block: Block, tmp_path: Path, monkeypatc
 
 
 @pytest.mark.parametrize("block", BROKEN, ids=[f"line{b.line}" for b in BROKEN])
-def test_broken_example_reports_what_the_doc_shows(
-    block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_broken_example_reports_what_the_doc_shows(block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     result = check(block, tmp_path, monkeypatch)
     assert any(d.is_error for d in result.diagnostics), f"docs/deck-format.md:{block.line}: no error"
     assert [d.format() for d in result.diagnostics] == expected_output(block), f"docs/deck-format.md:{block.line}"
@@ -173,16 +171,12 @@ def _cards(text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[t
         ("Named from the Greek", 1),  # §10: only the quote makes a card
     ],
 )
-def test_card_counts_stated_in_the_doc(
-    marker: str, count: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_card_counts_stated_in_the_doc(marker: str, count: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(_cards(marker, tmp_path, monkeypatch)) == count
 
 
 def test_deck_name_from_the_path_and_readme_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert _cards("<!-- file: Dystrophic/Tuberculosis.md -->", tmp_path, monkeypatch) == [
-        ("Dystrophic::Tuberculosis", "front")
-    ]
+    assert _cards("<!-- file: Dystrophic/Tuberculosis.md -->", tmp_path, monkeypatch) == [("Dystrophic::Tuberculosis", "front")]
 
 
 def test_reversed_card_gives_both_directions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -326,11 +320,13 @@ def test_edits_that_keep_history(make_deck: Callable[..., _Deck]) -> None:
     assert sorted(before) == ["c1", "c2", "front", "item:Hyperparathyroidism", "item:Vitamin D toxicity"]
 
     # typo fix, c3 added, list reordered and extended, the Q/A card moved to another file
-    after = deck.build({
-        "deck.md": "{{c1::Metastatic}} calcification occurs in {{c3::normal}} tissue with {{c2::hypercalcaemia}}.\n\n"
-        "List: Causes of hypercalcaemia\n- Vitamin D toxicity\n- Hyperparathyroidism\n- Bone destruction by tumour\n",
-        "dystrophic.md": QA.replace("calcfication", "calcification"),
-    })
+    after = deck.build(
+        {
+            "deck.md": "{{c1::Metastatic}} calcification occurs in {{c3::normal}} tissue with {{c2::hypercalcaemia}}.\n\n"
+            "List: Causes of hypercalcaemia\n- Vitamin D toxicity\n- Hyperparathyroidism\n- Bone destruction by tumour\n",
+            "dystrophic.md": QA.replace("calcfication", "calcification"),
+        }
+    )
     assert {k: after[k] for k in before} == before
     assert set(after) - set(before) == {"c3", "item:Bone destruction by tumour"}
 
@@ -358,8 +354,13 @@ def test_reset_marker_renews_that_note_once(make_deck: Callable[..., _Deck]) -> 
 def test_an_id_keeps_history_through_a_rewrite(make_deck: Callable[..., _Deck]) -> None:
     deck = make_deck()
     first = deck.build({"deck.md": "Q: Psammoma bodies?\nA: Papillary carcinoma ^psammoma\n"})
-    other = deck.build({"other.md": "Q: Laminated calcific concretions are typical of?\n"
-                                    "A: Papillary thyroid carcinoma and meningioma ^psammoma\n", "deck.md": None})
+    other = deck.build(
+        {
+            "other.md": "Q: Laminated calcific concretions are typical of?\n"
+            "A: Papillary thyroid carcinoma and meningioma ^psammoma\n",
+            "deck.md": None,
+        }
+    )
     assert other == first
 
 

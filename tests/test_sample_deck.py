@@ -65,9 +65,7 @@ def test_sample_deck_has_both_occlusion_modes(at_root: None) -> None:
 
 
 def test_stored_occlusion_html_shows_both_modes(built: Collection) -> None:
-    questions = [
-        c.question_html for c in map(built.card, built.card_ids(SAMPLE_DECK)) if c.kind == "occlusion"
-    ]
+    questions = [c.question_html for c in map(built.card, built.card_ids(SAMPLE_DECK)) if c.kind == "occlusion"]
     assert all(q.count(_TARGET) == 1 for q in questions)
     assert any(_MASK in q for q in questions), "no hide-all-guess-one card (other labels masked)"
     assert any(_MASK not in q for q in questions), "no hide-one-guess-one card (only the target masked)"

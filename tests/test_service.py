@@ -46,7 +46,7 @@ def test_card_ids_filter_by_deck_including_subdecks(built) -> None:  # type: ign
 
 
 def test_card_view_carries_what_a_reviewer_shows(built) -> None:  # type: ignore[no-untyped-def]
-    basic, media, lumen = built.card_ids(deck="Pathology::Calcification::Dystrophic")
+    basic, media, _lumen = built.card_ids(deck="Pathology::Calcification::Dystrophic")
     view = built.card(basic)
     assert (view.kind, view.key, view.breadcrumb, view.tags) == (
         "basic",

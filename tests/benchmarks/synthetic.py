@@ -707,7 +707,8 @@ def edit_notes(
     edited: list[NoteSpan] = []
     candidates = rng.sample(deck.notes, len(deck.notes))
     if clustered:
-        order = {rel: i for i, rel in enumerate(rng.sample(sorted({n.rel for n in deck.notes}), len({n.rel for n in deck.notes})))}
+        files = sorted({n.rel for n in deck.notes})
+        order = {rel: i for i, rel in enumerate(rng.sample(files, len(files)))}
         candidates.sort(key=lambda n: order[n.rel])
     for note in candidates:
         if len(edited) == wanted:

@@ -231,7 +231,7 @@ def test_an_id_wins_over_the_heuristics(deck: DeckDir, col, collection_path: Pat
         """,
     )
     assert col.build([deck.root]).ok
-    now_meta_id = [r for r in card_rows(collection_path) if r["anchor"] == "metastatic"][0]
+    now_meta_id = next(r for r in card_rows(collection_path) if r["anchor"] == "metastatic")
     assert now_meta_id["id"] == meta["id"]
     assert "damaged tissue" in str(now_meta_id["answer_html"])
 

@@ -26,10 +26,18 @@ from calcideck.compiler.driver import check_paths
 from tests.conftest import add_reviews
 
 TOPICS = [
-    "caseous necrosis in tuberculosis", "fat necrosis with calcium soaps", "psammoma bodies in meningioma",
-    "Mönckeberg medial sclerosis", "metastatic calcification in hypercalcaemia", "phleboliths in veins",
-    "calcified haematoma near bone", "schistosoma eggs in the bladder", "atheroma of the aorta",
-    "pseudoxanthoma elasticum and Bruch membrane", "calcinosis cutis", "heterotopic ossification",
+    "caseous necrosis in tuberculosis",
+    "fat necrosis with calcium soaps",
+    "psammoma bodies in meningioma",
+    "Mönckeberg medial sclerosis",
+    "metastatic calcification in hypercalcaemia",
+    "phleboliths in veins",
+    "calcified haematoma near bone",
+    "schistosoma eggs in the bladder",
+    "atheroma of the aorta",
+    "pseudoxanthoma elasticum and Bruch membrane",
+    "calcinosis cutis",
+    "heterotopic ossification",
 ]
 
 
@@ -107,7 +115,9 @@ class DeckEdits(RuleBasedStateMachine):
 
     # -- rules ---------------------------------------------------------------------
 
-    @rule(kind=st.sampled_from(["basic", "cloze", "list"]), topic=st.sampled_from(TOPICS), file=st.sampled_from(["a.md", "b.md"]))
+    @rule(
+        kind=st.sampled_from(["basic", "cloze", "list"]), topic=st.sampled_from(TOPICS), file=st.sampled_from(["a.md", "b.md"])
+    )
     def add_note(self, kind: str, topic: str, file: str) -> None:
         self.files[file].append(Note(kind, topic))
         self.write_and_build()

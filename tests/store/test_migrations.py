@@ -26,9 +26,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from calcideck.core.diagnostics import CollectionError, SchemaTooNewError
 from calcideck.store.engine import make_engine, make_sessionmaker, schema_change_connection
-from tests.store.test_engine import add_note
 from calcideck.store.migrate import KNOWN_REVISIONS, SCHEMA_REVISION, alembic_config, ensure_schema
 from calcideck.store.models import Base, DeckRow, NoteRow, SourceRow
+from tests.store.test_engine import add_note
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2025, 3, 30, 12, 0, tzinfo=UTC)
