@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start a throwaway PostgreSQL server for tests/store/test_postgres.py, if this
-# machine can (root with apt-get). Prints the URL to use on its last line; on
-# any failure it says why on stderr and prints nothing, and those tests skip.
+# machine can (root with apt-get). Prints "URL STOP-COMMAND" on its last line;
+# on any failure it says why on stderr and prints nothing, and those tests skip.
 set -u
 port=55432
 data=$(mktemp -d /tmp/calcideck-pg.XXXXXX)
@@ -21,8 +21,9 @@ chown "$owner" "$data"
 run() { if [ "$(id -un)" = "$owner" ]; then "$@"; else su "$owner" -s /bin/sh -c "$(printf '%q ' "$@")"; fi; }
 run "$bin/initdb" -D "$data/db" -A trust -U postgres >"$data/initdb.log" 2>&1 \
   || { log "initdb failed (see $data/initdb.log)"; exit 0; }
+if [ "$(id -un)" != "$owner" ]; then log "running the server as $owner"; fi
 run "$bin/pg_ctl" -D "$data/db" -l "$data/server.log" -w \
   -o "-k $data -c listen_addresses=127.0.0.1 -p $port -c fsync=off" start >/dev/null 2>&1 \
   || { log "server did not start (see $data/server.log)"; exit 0; }
 log "server running on 127.0.0.1:$port (data in $data)"
-echo "postgresql+psycopg://postgres@127.0.0.1:$port/postgres"
+echo "postgresql+psycopg://postgres@127.0.0.1:$port/postgres $bin/pg_ctl -D $data/db -m fast stop"
