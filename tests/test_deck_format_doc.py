@@ -187,8 +187,8 @@ def test_reversed_card_gives_both_directions(tmp_path: Path, monkeypatch: pytest
 # -- every diagnostic the code can emit is documented ----------------------------------------
 
 # Calls whose argument at this index is a diagnostic message, and (for diagnostics) where the code is.
-_MESSAGE_ARG = {"error": 3, "warning": 3, "err": 2, "warn": 2, "MediaError": 0, "RenderError": 0, "ClozeProblem": 1}
-_CODE_ARG = {"error": 4, "warning": 4, "err": 3, "warn": 3}
+_MESSAGE_ARG = {"error": 3, "warning": 3, "err": 2, "warn": 2, "report": 2, "MediaError": 0, "RenderError": 0, "ClozeProblem": 1}
+_CODE_ARG = {"error": 4, "warning": 4, "err": 3, "warn": 3, "report": 3}
 # Functions that return a message (or a reason that becomes one) instead of raising or reporting it.
 _MESSAGE_RETURNING = {"resolve_relative", "gap_warning"}
 

@@ -6,11 +6,9 @@ first one, and never raises on any input text.
 
 from __future__ import annotations
 
-import posixpath
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from urllib.parse import unquote
 
 from calcideck.compiler import cloze
 from calcideck.compiler.frontmatter import FrontMatter, parse_front_matter
@@ -21,10 +19,7 @@ from calcideck.compiler.ir import (
     ListContent,
     MediaRef,
     NoteKind,
-    OcclusionContent,
-    OcclusionMode,
     ParsedNote,
-    Shape,
 )
 from calcideck.compiler.lines import (
     FENCE_RE,
@@ -36,19 +31,14 @@ from calcideck.compiler.lines import (
     card_marker_width,
     classify,
 )
+from calcideck.compiler.occlusion import parse_occlusion_body
+from calcideck.compiler.paths import HTML_IMG_RE, MD_IMAGE_RE, default_deck_name, resolve_relative
 from calcideck.core.diagnostics import Diagnostic, SourceLocation, error, warning
 
 _TRAILER_TOKEN_RE = re.compile(r"(?:^|[ \t]+)(\^\S+|!reset\S*)[ \t]*$")
 _ANCHOR_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _RESET_RE = re.compile(r"^!reset-([1-9]\d{0,5})$")
-_MD_IMAGE_RE = re.compile(r"!\[(?:[^\]\\]|\\.)*\]\(\s*(<[^>\n]*>|[^)\s]+)(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)")
-# Bounded: "<img" repeated without ">" must not make the search quadratic.
-_HTML_IMG_RE = re.compile(r"<img\b[^>]{0,500}?\bsrc\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+)", re.IGNORECASE)
-_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _INLINE_MARKUP_RE = re.compile(r"[*_`]+")
-_NUMBER_RE = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
-OCCLUSION_MODES = {m.value: m for m in OcclusionMode}
-SHAPES = ("rect", "ellipse", "polygon")
 
 
 @dataclass(slots=True)
@@ -56,53 +46,6 @@ class FileParse:
     notes: list[ParsedNote] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     front_matter: FrontMatter = field(default_factory=FrontMatter)
-
-
-def default_deck_name(rel_path: str) -> str:
-    """``pathology/calcification/dystrophic.md`` -> ``pathology::calcification::dystrophic``."""
-    stem = rel_path[:-3] if rel_path.lower().endswith(".md") else rel_path
-    return "::".join(part for part in stem.split("/") if part)
-
-
-def rewrite_image_refs(text: str, images: dict[str, str] | Mapping[str, str]) -> str:
-    """Replace image paths written in Markdown or raw HTML by their media file names."""
-    if not images:
-        return text
-
-    def swap(m: re.Match[str]) -> str:
-        raw = m.group(1)
-        quote = raw[:1] if raw[:1] in "\"'" else ""
-        written = raw.strip("\"'")
-        name = images.get(written.strip().strip("<>"))
-        if name is None:
-            return m.group(0)
-        start, end = m.span(1)
-        return m.group(0)[: start - m.start()] + f"{quote}{name}{quote}" + m.group(0)[end - m.start() :]
-
-    return _HTML_IMG_RE.sub(swap, _MD_IMAGE_RE.sub(swap, text))
-
-
-def resolve_relative(rel_file: str, written: str) -> tuple[str | None, str | None]:
-    """Resolve a path written in ``rel_file`` against the deck root.
-
-    Returns (path relative to the deck root, None) or (None, reason it is refused).
-    """
-    target = unquote(written.strip().strip("<>"))
-    if not target:
-        return None, "empty image path"
-    if target.startswith("//") or _SCHEME_RE.match(target):
-        return None, (
-            f"remote or non-file image '{written}' is not allowed: CalciDeck never fetches from the "
-            "network; copy the image into the deck folder and use a relative path"
-        )
-    if target.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:[\\/]", target):
-        return None, f"absolute image path '{written}' is not allowed: use a path relative to the deck file"
-    if "\\" in target or "\x00" in target:
-        return None, f"image path '{written}' must use forward slashes"
-    joined = posixpath.normpath(posixpath.join(posixpath.dirname(rel_file), target))
-    if joined == ".." or joined.startswith("../"):
-        return None, f"image path '{written}' escapes the deck root"
-    return joined, None
 
 
 class _FileParser:
@@ -267,7 +210,7 @@ class _FileParser:
         text = block.text
         refs: list[MediaRef] = []
         ok = True
-        for regex in (_MD_IMAGE_RE, _HTML_IMG_RE):
+        for regex in (MD_IMAGE_RE, HTML_IMG_RE):
             for m in regex.finditer(text):
                 raw = m.group(1)
                 written = raw.strip("\"'")
@@ -541,147 +484,17 @@ class _FileParser:
         if close >= len(self.lines):
             self.err(i + 1, 1, "occlusion block is never closed (missing closing ```)", "occlusion")
             return close
-        image: str | None = None
-        image_ref: MediaRef | None = None
-        mode = OcclusionMode.HIDE_ALL_GUESS_ONE
-        header = ""
-        shapes: list[Shape] = []
-        shape_lines = 0
-        ok = True
-        for j in range(i + 1, close):
-            raw = self.lines[j]
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            col0 = len(raw) - len(raw.lstrip()) + 1
-            word = line.split(None, 1)[0]
-            if word.endswith(":"):
-                key, value = word[:-1], line[len(word) :].strip()
-                vcol = col0 + len(word) + (len(line[len(word) :]) - len(line[len(word) :].lstrip()))
-                if key == "image":
-                    resolved, reason = resolve_relative(self.rel_path, value)
-                    if resolved is None:
-                        self.err(j + 1, vcol, reason or "bad image path", "image-path")
-                        ok = False
-                    else:
-                        image = resolved
-                        image_ref = MediaRef(resolved, value, SourceLocation(self.display, j + 1, vcol))
-                elif key == "mode":
-                    if value not in OCCLUSION_MODES:
-                        self.err(
-                            j + 1,
-                            vcol,
-                            f"unknown occlusion mode '{value}' (use hide-all-guess-one or hide-one-guess-one)",
-                            "occlusion",
-                        )
-                        ok = False
-                    else:
-                        mode = OCCLUSION_MODES[value]
-                elif key == "header":
-                    header = value
-                else:
-                    self.err(
-                        j + 1,
-                        col0,
-                        f"unknown occlusion setting '{key}:' (known: image, mode, header)",
-                        "occlusion",
-                    )
-                    ok = False
-                continue
-            shape_lines += 1
-            shape = self.shape(j, raw, col0)
-            if shape is None:
-                ok = False
-            else:
-                shapes.append(shape)
+        block = parse_occlusion_body(self.lines, i, close, self.rel_path, self.display, self.err)
         closing_block = TextBlock((Segment(close + 1, 0, self.lines[close]),))
         rest, anchor, reset = self.take_trailer(closing_block)
-        leftover = rest.text.strip().lstrip(self.lines[close].strip()[:1])
-        if leftover.strip():
-            self.err(
-                close + 1,
-                1,
-                "only ^id and !reset-N may follow the closing ``` of an occlusion block",
-                "occlusion",
-            )
+        ok = block is not None
+        if rest.text.strip().lstrip(self.lines[close].strip()[:1]).strip():
+            self.err(close + 1, 1, "only ^id and !reset-N may follow the closing ``` of an occlusion block", "occlusion")
             ok = False
-        if image_ref is None:
-            if image is None and ok:
-                self.err(i + 1, 1, "occlusion block has no 'image:' line", "occlusion")
-            ok = False
-        if not shape_lines:
-            self.err(i + 1, 1, "occlusion block has no shapes (rect, ellipse or polygon lines)", "occlusion")
-            ok = False
-        if ok and image is not None and image_ref is not None:
-            self.add_note(
-                NoteKind.OCCLUSION,
-                (i + 1, 1),
-                OcclusionContent(image, mode, header, tuple(shapes)),
-                anchor,
-                reset,
-                [image_ref],
-                close + 1,
-            )
+        if ok and block is not None:
+            content, image_ref = block
+            self.add_note(NoteKind.OCCLUSION, (i + 1, 1), content, anchor, reset, [image_ref], close + 1)
         return close + 1
-
-    def shape(self, j: int, raw: str, col0: int) -> Shape | None:
-        tokens = [(m.start() + 1, m.group(0)) for m in re.finditer(r"\S+", raw)]
-        kind = tokens[0][1]
-        if kind not in SHAPES:
-            self.err(j + 1, col0, f"unknown shape '{kind}' (use rect, ellipse or polygon)", "occlusion")
-            return None
-        values: list[float] = []
-        rest = tokens[1:]
-        if kind == "polygon":
-            count = 0
-            while count < len(rest) and re.fullmatch(r"[^,\s]+,[^,\s]+", rest[count][1]):
-                count += 1
-            numeric = []
-            for col, token in rest[:count]:
-                x_text, y_text = token.split(",")
-                numeric += [(col, x_text), (col + len(x_text) + 1, y_text)]
-            if count < 3:
-                self.err(j + 1, col0, "a polygon needs at least three X,Y points", "occlusion")
-                return None
-        else:
-            count = 4
-            numeric = rest[:4]
-            if len(numeric) < 4:
-                self.err(j + 1, col0, f"'{kind}' needs X Y W H and a label", "occlusion")
-                return None
-        for col, text in numeric:
-            if not _NUMBER_RE.match(text):
-                self.err(j + 1, col, f"'{text}' is not a number", "occlusion")
-                return None
-            value = float(text)
-            if not 0.0 <= value <= 1.0:
-                self.err(
-                    j + 1,
-                    col,
-                    f"coordinate {text} is outside 0..1 (coordinates are fractions of the image size)",
-                    "occlusion",
-                )
-                return None
-            values.append(value)
-        label_tokens = rest[count:]
-        if not label_tokens:
-            self.err(j + 1, len(raw.rstrip()) + 1, f"'{kind}' has no label after its coordinates", "occlusion")
-            return None
-        label = raw[label_tokens[0][0] - 1 :].strip()
-        if kind != "polygon":
-            x, y, w, h = values
-            if w <= 0 or h <= 0:
-                self.err(j + 1, numeric[2][0], "width and height must be greater than 0", "occlusion")
-                return None
-            if x + w > 1.0 + 1e-9 or y + h > 1.0 + 1e-9:
-                self.err(
-                    j + 1,
-                    numeric[0][0],
-                    f"'{kind}' reaches outside the image (X+W and Y+H must be at most 1)",
-                    "occlusion",
-                )
-                return None
-        return Shape(kind, tuple(values), label)
 
 
 def _item_block(segments: list[Segment]) -> TextBlock:

@@ -26,7 +26,7 @@ from calcideck.compiler.ir import (
 )
 from calcideck.compiler.markdown_ext import is_plain, new_markdown, render_plain, render_simple
 from calcideck.compiler.media import MediaBlob
-from calcideck.compiler.parser import rewrite_image_refs
+from calcideck.compiler.paths import rewrite_image_refs
 from calcideck.compiler.sanitize import sanitize_html
 
 # Bump when the HTML produced for the same source changes, so stored cards are re-rendered.
