@@ -92,6 +92,11 @@ def render_key(note: ParsedNote, media: Mapping[str, MediaBlob]) -> str:
     return h.hexdigest()
 
 
+def media_files(note: ParsedNote, media: Mapping[str, MediaBlob]) -> tuple[str, ...]:
+    """The sha256 of each image the note uses, once each, in order of use."""
+    return tuple(dict.fromkeys(media[r.path].sha256 for r in note.media if r.path in media))
+
+
 class NoteRenderer:
     """Renders notes; one instance per build (it owns a Markdown parser)."""
 
@@ -138,7 +143,7 @@ class NoteRenderer:
             parsed=note,
             cards=tuple(cards),
             render_key=render_key(note, media),
-            media_files=tuple(dict.fromkeys(media[r.path].sha256 for r in note.media if r.path in media)),
+            media_files=media_files(note, media),
         )
 
     def _basic(self, c: BasicContent, images: Mapping[str, str]) -> list[CompiledCard]:

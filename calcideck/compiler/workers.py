@@ -13,7 +13,7 @@ import dataclasses
 import multiprocessing
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from types import TracebackType
 
@@ -65,6 +65,67 @@ def _render_inherited(span: tuple[int, int]) -> tuple[list[_NoteResult], list[Di
     return _render_job((list(notes[span[0] : span[1]]), media))
 
 
+class RenderStream:
+    """Rendering under way: iterate for (compiled notes, diagnostics), chunk by chunk, in order.
+
+    Work starts when the stream is made, so the caller can do other work (such
+    as writing rows) while the workers render, and consume each chunk as it
+    arrives. Always ``close()`` it (or use it as a context manager).
+    """
+
+    def __init__(self, processes: int, notes: Sequence[ParsedNote], loader: MediaLoader) -> None:
+        global _INHERITED
+        self._notes = notes
+        self._loader = loader
+        self._pool: ProcessPoolExecutor | None = None
+        self._outputs: Iterator[tuple[list[_NoteResult], list[Diagnostic]]] | None = None
+        self._spans = [(0, len(notes))]
+        if processes <= 1 or len(notes) < MIN_RENDER_NOTES:
+            return  # rendered in this process, as the stream is read
+        # Workers need each image's name and size, not its bytes.
+        media = {path: dataclasses.replace(blob, data=b"") for path, blob in loader.loaded.items()}
+        size = max(1, -(-len(notes) // (processes * 4)))
+        self._spans = [(i, min(i + size, len(notes))) for i in range(0, len(notes), size)]
+        # Fork only a single-threaded process (a GUI calling build from a worker
+        # thread is not): forking with other threads alive can deadlock the child.
+        if multiprocessing.get_start_method() == "fork" and threading.active_count() == 1:
+            _INHERITED = (notes, media)  # cleared in close(), after every worker has forked
+            self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
+            self._outputs = self._pool.map(_render_inherited, self._spans)
+        else:
+            jobs = [(list(notes[a:b]), media) for a, b in self._spans]
+            method = "spawn" if multiprocessing.get_start_method() == "fork" else None
+            self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context(method))
+            self._outputs = self._pool.map(_render_job, jobs)
+
+    def __iter__(self) -> Iterator[tuple[list[CompiledNote], list[Diagnostic]]]:
+        if self._outputs is None:
+            yield render_notes(self._notes, self._loader)
+            return
+        for (a, b), (results, span_diags) in zip(self._spans, self._outputs, strict=True):
+            if span_diags:  # the build stops on any error; the diagnostics say which notes failed
+                yield [], span_diags
+                continue
+            compiled = [
+                CompiledNote(note, tuple(CompiledCard(*card) for card in cards), key, media_files)
+                for note, (key, cards, media_files) in zip(self._notes[a:b], results, strict=True)
+            ]
+            yield compiled, []
+
+    def close(self) -> None:
+        global _INHERITED
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+        _INHERITED = None
+
+    def __enter__(self) -> RenderStream:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+
 class BuildWorkers:
     """Renders a build's notes, on worker processes when there are many."""
 
@@ -77,34 +138,16 @@ class BuildWorkers:
     def __exit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
         return None
 
+    def start(self, notes: Sequence[ParsedNote], loader: MediaLoader) -> RenderStream:
+        """Start rendering ``notes``; read the results from the returned stream."""
+        return RenderStream(self.processes, notes, loader)
+
     def render(self, notes: Sequence[ParsedNote], loader: MediaLoader) -> tuple[list[CompiledNote], list[Diagnostic]]:
-        if self.processes <= 1 or len(notes) < MIN_RENDER_NOTES:
-            return render_notes(notes, loader)
-        global _INHERITED
-        # Workers need each image's name and size, not its bytes.
-        media = {path: dataclasses.replace(blob, data=b"") for path, blob in loader.loaded.items()}
-        size = max(1, -(-len(notes) // (self.processes * 4)))
-        spans = [(i, min(i + size, len(notes))) for i in range(0, len(notes), size)]
-        # Fork only a single-threaded process (a GUI calling build from a worker
-        # thread is not): forking with other threads alive can deadlock the child.
-        if multiprocessing.get_start_method() == "fork" and threading.active_count() == 1:
-            _INHERITED = (notes, media)
-            try:
-                with ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("fork")) as pool:
-                    outputs = list(pool.map(_render_inherited, spans))
-            finally:
-                _INHERITED = None
-        else:
-            jobs = [(list(notes[a:b]), media) for a, b in spans]
-            method = "spawn" if multiprocessing.get_start_method() == "fork" else None
-            with ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context(method)) as pool:
-                outputs = list(pool.map(_render_job, jobs))
+        """Render ``notes`` and wait for all of them."""
         compiled: list[CompiledNote] = []
         diags: list[Diagnostic] = []
-        for (a, b), (results, span_diags) in zip(spans, outputs, strict=True):
-            diags += span_diags
-            if span_diags:
-                continue  # the build stops on any error; the diagnostics say which notes failed
-            for note, (key, cards, media_files) in zip(notes[a:b], results, strict=True):
-                compiled.append(CompiledNote(note, tuple(CompiledCard(*card) for card in cards), key, media_files))
+        with self.start(notes, loader) as stream:
+            for part, part_diags in stream:
+                compiled += part
+                diags += part_diags
         return compiled, diags

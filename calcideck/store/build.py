@@ -34,7 +34,7 @@ from calcideck.compiler.driver import (
     summary,
 )
 from calcideck.compiler.ir import CompiledCard, CompiledNote, ParsedNote, content_fields
-from calcideck.compiler.render import render_key
+from calcideck.compiler.render import media_files, render_key
 from calcideck.compiler.workers import BuildWorkers
 from calcideck.core.diagnostics import Diagnostic, SourceLocation, sort_key
 from calcideck.store import identity
@@ -286,101 +286,112 @@ class _RootBuild:
             ],
             self._source_texts,
         )
-        # Render only what is new or changed.
+        # Render only what is new or changed; the workers start now, and every
+        # row that does not need the rendered HTML is written while they work.
+        keys = [render_key(n, self.loader.loaded) for n in incoming]
         to_render = [
             n
             for i, n in enumerate(incoming)
-            if i not in matches
-            or stored[matches[i]].render_key != render_key(n, self.loader.loaded)
-            or n.meaning_rev > stored[matches[i]].meaning_rev
+            if i not in matches or stored[matches[i]].render_key != keys[i] or n.meaning_rev > stored[matches[i]].meaning_rev
         ]
-        compiled_list, render_diags = self.workers.render(to_render, self.loader)
-        self.report.diagnostics.extend(render_diags)
-        if render_diags:
-            return
-        # Without errors every note rendered, in order (workers return copies, so pair by position).
-        compiled = {id(note): c for note, c in zip(to_render, compiled_list, strict=True)}
-        self._store_media()
+        rendering = {id(n) for n in to_render}
+        with self.workers.start(to_render, self.loader) as stream:
+            self._store_media()
+            note_counts = self.report.notes
+            new_notes: list[tuple[ParsedNote, str]] = []  # (note, render key)
+            note_updates: list[dict[str, Any]] = []
+            moves: list[dict[str, Any]] = []
+            anchors_to_clear: list[int] = []
+            rerendered: dict[int, tuple[int, bool]] = {}  # id(parsed note) -> (note id, meaning reset)
+            revived_unchanged: list[int] = []
+            media_links: dict[int, tuple[str, ...]] = {}
+            for i, n in enumerate(incoming):
+                if i not in matches:
+                    new_notes.append((n, keys[i]))
+                    continue
+                row = stored[matches[i]]
+                reset = n.meaning_rev > row.meaning_rev
+                content_changed = id(n) in rendering
+                meta = meta_key(n)
+                changed = content_changed or meta != row.meta_key or n.anchor != row.anchor or n.path != row.file_path
+                revived = row.retired_at is not None
+                if changed or revived:
+                    if row.anchor is not None and row.anchor != n.anchor:
+                        anchors_to_clear.append(row.id)
+                    note_updates.append(
+                        {
+                            "id": row.id,
+                            "deck_id": self._deck_id(n.deck),
+                            "kind": n.kind.value,
+                            "file_path": n.path,
+                            "position": n.position,
+                            "line": n.location.line,
+                            "fingerprint": n.fingerprint,
+                            "source_text": n.source_text,
+                            "breadcrumb": list(n.breadcrumb),
+                            "tags": list(n.tags),
+                            "lang": n.lang,
+                            "fields": content_fields(n.content),
+                            "retired_at": None,
+                            "meaning_rev": max(n.meaning_rev, row.meaning_rev),
+                            "anchor": n.anchor,
+                            "render_key": keys[i],
+                            "meta_key": meta,
+                            "updated_at": self.now,
+                        }
+                    )
+                elif n.position != row.position or n.location.line != row.line:
+                    # Moved within its file by edits around it: not a change of the note.
+                    moves.append({"id": row.id, "position": n.position, "line": n.location.line})
+                if revived:
+                    note_counts.added += 1
+                elif changed:
+                    note_counts.updated += 1
+                else:
+                    note_counts.unchanged += 1
+                if content_changed:
+                    rerendered[id(n)] = (row.id, reset)
+                    media_links[row.id] = media_files(n, self.loader.loaded)
+                elif revived:
+                    revived_unchanged.append(row.id)
+            matched_ids = set(matches.values())
+            retire_ids = [r.id for r in rows if r.id not in matched_ids and r.retired_at is None]
 
-        note_counts = self.report.notes
-        new_notes: list[tuple[ParsedNote, CompiledNote]] = []
-        note_updates: list[dict[str, Any]] = []
-        moves: list[dict[str, Any]] = []
-        anchors_to_clear: list[int] = []
-        notes_needing_cards: list[tuple[int, CompiledNote, bool]] = []  # (note id, compiled, reset)
-        revived_unchanged: list[int] = []
-        media_links: dict[int, tuple[str, ...]] = {}
-        for i, n in enumerate(incoming):
-            if i not in matches:
-                new_notes.append((n, compiled[id(n)]))
-                continue
-            row = stored[matches[i]]
-            deck_id = self._deck_id(n.deck)
-            reset = n.meaning_rev > row.meaning_rev
-            c = compiled.get(id(n))
-            content_changed = c is not None
-            meta = meta_key(n)
-            changed = content_changed or meta != row.meta_key or n.anchor != row.anchor or n.path != row.file_path
-            revived = row.retired_at is not None
-            if changed or revived:
-                if row.anchor is not None and row.anchor != n.anchor:
-                    anchors_to_clear.append(row.id)
-                note_updates.append(
-                    {
-                        "id": row.id,
-                        "deck_id": deck_id,
-                        "kind": n.kind.value,
-                        "file_path": n.path,
-                        "position": n.position,
-                        "line": n.location.line,
-                        "fingerprint": n.fingerprint,
-                        "source_text": n.source_text,
-                        "breadcrumb": list(n.breadcrumb),
-                        "tags": list(n.tags),
-                        "lang": n.lang,
-                        "fields": content_fields(n.content),
-                        "retired_at": None,
-                        "meaning_rev": max(n.meaning_rev, row.meaning_rev),
-                        "anchor": n.anchor,
-                        "render_key": c.render_key if c else row.render_key,
-                        "meta_key": meta,
-                        "updated_at": self.now,
-                    }
+            # Anchors are unique per source: clear the ones that move before setting new ones.
+            if anchors_to_clear:
+                self.s.execute(update(NoteRow).where(NoteRow.id.in_(anchors_to_clear)).values(anchor=None))
+            for batch in (note_updates, moves):
+                if batch:
+                    self.s.execute(update(NoteRow), batch)
+            if retire_ids:
+                self._retire_notes(retire_ids)
+            new_ids = self._insert_notes(new_notes, media_links)
+            self._revive_cards(revived_unchanged)
+            self._link_media(media_links)
+
+            # Now the rendered cards, chunk by chunk as the workers finish them.
+            changed_notes: list[tuple[int, CompiledNote, bool]] = []
+            failed = False
+            for compiled, diags in stream:
+                if diags or failed:
+                    self.report.diagnostics.extend(diags)
+                    failed = True  # keep reading: report every failing note, then the build stops
+                    continue
+                self._insert_cards(
+                    (new_ids[id(c.parsed)], card) for c in compiled if id(c.parsed) in new_ids for card in c.cards
                 )
-            elif n.position != row.position or n.location.line != row.line:
-                # Moved within its file by edits around it: not a change of the note.
-                moves.append({"id": row.id, "position": n.position, "line": n.location.line})
-            if revived:
-                note_counts.added += 1
-            elif changed:
-                note_counts.updated += 1
-            else:
-                note_counts.unchanged += 1
-            if c is not None:
-                notes_needing_cards.append((row.id, c, reset))
-                media_links[row.id] = c.media_files
-            elif revived:
-                revived_unchanged.append(row.id)
-        matched_ids = set(matches.values())
-        retire_ids = [r.id for r in rows if r.id not in matched_ids and r.retired_at is None]
-
-        # Anchors are unique per source: clear the ones that move before setting new ones.
-        if anchors_to_clear:
-            self.s.execute(update(NoteRow).where(NoteRow.id.in_(anchors_to_clear)).values(anchor=None))
-        for batch in (note_updates, moves):
-            if batch:
-                self.s.execute(update(NoteRow), batch)
-        if retire_ids:
-            self._retire_notes(retire_ids)
-        self._insert_notes(new_notes, media_links)
-        self._update_cards(notes_needing_cards)
-        self._revive_cards(revived_unchanged)
-        self._link_media(media_links)
+                for c in compiled:
+                    if id(c.parsed) in rerendered:
+                        note_id, reset = rerendered[id(c.parsed)]
+                        changed_notes.append((note_id, c, reset))
+        if failed:
+            return
+        self._update_cards(changed_notes)
         # Cards of matched notes that were neither re-rendered nor revived are unchanged.
         untouched = [
             matches[i]
             for i in range(len(incoming))
-            if i in matches and id(incoming[i]) not in compiled and stored[matches[i]].retired_at is None
+            if i in matches and id(incoming[i]) not in rendering and stored[matches[i]].retired_at is None
         ]
         self._count_cards_unchanged(untouched)
         self._count_unchanged(unchanged_files)
@@ -427,17 +438,18 @@ class _RootBuild:
             parent_id = deck_id
         return self.deck_ids[name]
 
-    def _insert_notes(self, new_notes: list[tuple[ParsedNote, CompiledNote]], media_links: dict[int, tuple[str, ...]]) -> None:
+    def _insert_notes(self, new_notes: list[tuple[ParsedNote, str]], media_links: dict[int, tuple[str, ...]]) -> dict[int, int]:
+        """Insert new notes (without cards); returns id(parsed note) -> new note id."""
         if not new_notes:
-            return
+            return {}
         next_note = (self.s.scalar(select(func.max(NoteRow.id))) or 0) + 1
-        seeds = [_guid(self.root.name, n.anchor or n.fingerprint) for n, _c in new_notes]
+        seeds = [_guid(self.root.name, n.anchor or n.fingerprint) for n, _key in new_notes]
         taken = set()
         for chunk in _chunks(seeds):
             taken |= set(self.s.scalars(select(NoteRow.guid).where(NoteRow.guid.in_(chunk))))
         note_ids: list[int] = []
         guids: list[str] = []
-        for offset, (n, _c) in enumerate(new_notes):
+        for offset, (n, _key) in enumerate(new_notes):
             guid, k = seeds[offset], 1
             while guid in taken:
                 guid, k = _guid(self.root.name, f"{n.anchor or n.fingerprint}#{k}"), k + 1
@@ -458,7 +470,7 @@ class _RootBuild:
                 "meaning_rev": n.meaning_rev,
                 "meta_key": meta_key(n),
                 "fingerprint": n.fingerprint,
-                "render_key": c.render_key,
+                "render_key": key,
                 "source_text": n.source_text,
                 "breadcrumb": list(n.breadcrumb),
                 "tags": list(n.tags),
@@ -468,12 +480,12 @@ class _RootBuild:
                 "updated_at": self.now,
                 "retired_at": None,
             }
-            for note_id, guid, (n, c) in zip(note_ids, guids, new_notes, strict=True)
+            for note_id, guid, (n, key) in zip(note_ids, guids, new_notes, strict=True)
         )
         self.report.notes.added += bulk_insert(self.s.connection(), NoteRow.__table__, note_rows)  # type: ignore[arg-type]
-        for note_id, (_n, c) in zip(note_ids, new_notes, strict=True):
-            media_links[note_id] = c.media_files
-        self._insert_cards((note_id, card) for note_id, (_n, c) in zip(note_ids, new_notes, strict=True) for card in c.cards)
+        for note_id, (n, _key) in zip(note_ids, new_notes, strict=True):
+            media_links[note_id] = media_files(n, self.loader.loaded)
+        return {id(n): note_id for note_id, (n, _key) in zip(note_ids, new_notes, strict=True)}
 
     def _insert_cards(self, cards: Iterable[tuple[int, CompiledCard]]) -> None:
         rows = (

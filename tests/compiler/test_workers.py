@@ -49,3 +49,26 @@ def test_worker_rendering_matches_in_process(deck: DeckDir, monkeypatch: pytest.
     assert [c.cards for c in compiled] == [c.cards for c in expected]
     assert [c.render_key for c in compiled] == [c.render_key for c in expected]
     assert [c.parsed for c in compiled] == notes
+
+
+def test_a_render_error_in_a_worker_stops_the_build_and_writes_nothing(
+    deck: DeckDir, monkeypatch: pytest.MonkeyPatch, collection_path
+) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    from calcideck import Collection
+
+    monkeypatch.setattr(workers, "MIN_RENDER_NOTES", 1)
+    _deck(deck)
+    with Collection.open(collection_path) as col:
+        assert col.build([deck.root]).ok
+        con = sqlite3.connect(collection_path)
+        before = list(con.iterdump())
+        deck.write("f9.md", "Q: fine\nA: fine\n\nSee ![{{c1::alt}}](img/a.png) here.\n\nQ: also fine\nA: yes\n")
+        report = col.build([deck.root])
+        assert not report.ok
+        assert [d.message for d in report.diagnostics] == [
+            "a cloze cannot be inside a link or image; put it in the surrounding text"
+        ]
+        assert list(con.iterdump()) == before
+        con.close()
