@@ -171,3 +171,42 @@ def test_simple_inline_fast_path_is_used_for_common_markup() -> None:
         "<p><strong>Caseous</strong> necrosis, <em>TB</em>, <code>HLA-B27</code>, H<sub>2</sub>O and Ca<sup>2+</sup></p>"
     )
     assert render_simple("1. a list") is None and render_simple("a <b>tag</b>") is None
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(document, document), min_size=1, max_size=4))
+def test_builds_of_arbitrary_text_never_raise_and_keep_the_store_consistent(tmp_path: Path, versions: list[tuple[str, str]]) -> None:
+    """Whatever the files say, version after version: a report, never an exception, and a sound store."""
+    import sqlite3
+    import uuid
+
+    from calcideck import Collection
+
+    work = tmp_path / uuid.uuid4().hex
+    root = work / "decks"
+    root.mkdir(parents=True)
+    (root / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 30)  # a broken PNG: must be a diagnostic
+    db = work / "c.sqlite"
+    with Collection.open(db) as col:
+        for first, second in versions:
+            (root / "x.md").write_text(first, encoding="utf-8", errors="replace")
+            (root / "sub").mkdir(exist_ok=True)
+            (root / "sub" / "y.md").write_text(second, encoding="utf-8", errors="replace")
+            report = col.build([root])
+            for d in report.diagnostics:
+                assert d.location.line >= 1 and d.location.column >= 1
+            active = set(col.card_ids())
+            if report.ok:
+                expected = sum(len(n.cards) for n in check_paths([root]).notes)
+                assert len(active) == expected
+    con = sqlite3.connect(db)
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert con.execute("PRAGMA foreign_key_check").fetchall() == []
+        orphans = con.execute(
+            "SELECT count(*) FROM cards JOIN notes ON notes.id = cards.note_id"
+            " WHERE notes.retired_at IS NOT NULL AND cards.retired_at IS NULL"
+        ).fetchone()[0]
+        assert orphans == 0
+    finally:
+        con.close()
