@@ -132,12 +132,6 @@ class BuildWorkers:
     def __init__(self, processes: int | None = None) -> None:
         self.processes = processes or worker_count()
 
-    def __enter__(self) -> BuildWorkers:
-        return self
-
-    def __exit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
-        return None
-
     def start(self, notes: Sequence[ParsedNote], loader: MediaLoader) -> RenderStream:
         """Start rendering ``notes``; read the results from the returned stream."""
         return RenderStream(self.processes, notes, loader)

@@ -104,7 +104,8 @@ def build(session: Session, paths: Sequence[str | os.PathLike[str]], now: dateti
     if not report.ok:
         return report
     try:
-        with session.begin(), BuildWorkers() as workers, _no_cyclic_gc():
+        workers = BuildWorkers()
+        with session.begin(), _no_cyclic_gc():
             for root in roots:
                 _RootBuild(session, root, now, report, workers).run()
             report.diagnostics.sort(key=sort_key)

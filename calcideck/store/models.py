@@ -237,5 +237,6 @@ class BuildRunRow(Base):
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(String(16))  # "ok" | "failed"
+    # Always "ok" today: a build with errors writes nothing, not even this row.
+    status: Mapped[str] = mapped_column(String(16))
     summary: Mapped[dict[str, object]] = mapped_column(JSON)
