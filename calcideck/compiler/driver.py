@@ -6,7 +6,7 @@ import functools
 import hashlib
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from calcideck.compiler.ir import CompiledNote, MediaRef, ParsedNote
@@ -190,17 +190,6 @@ class ParsedFile:
     sha256: str
     notes: list[ParsedNote]
     media_paths: list[str]
-
-
-@dataclass(slots=True)
-class ParsedRoot:
-    root: DeckRoot
-    files: dict[str, ParsedFile] = field(default_factory=dict)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-
-    @property
-    def notes(self) -> list[ParsedNote]:
-        return [n for f in self.files.values() for n in f.notes]
 
 
 def parse_file(root: DeckRoot, rel: str, data: bytes, loader: MediaLoader) -> tuple[ParsedFile, list[Diagnostic]]:

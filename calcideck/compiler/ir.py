@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from calcideck.compiler.cloze import ClozeSpan
 from calcideck.core.diagnostics import SourceLocation
 
 
@@ -50,6 +51,8 @@ class BasicContent:
 @dataclass(frozen=True, slots=True)
 class ClozeContent:
     text: str
+    # The parser's scan of ``text``, kept so rendering does not scan it again.
+    spans: tuple[ClozeSpan, ...] = field(compare=False, repr=False)
 
     def canonical(self) -> str:
         return self.text
@@ -112,7 +115,6 @@ class ParsedNote:
     meaning_rev: int
     content: Content
     media: tuple[MediaRef, ...] = ()
-    end_line: int = 0
     # Canonical text of the note, without its id or markers, and its sha256:
     # identity by content (equal fingerprints mean the same authored note).
     source_text: str = field(init=False, repr=False, compare=False)
@@ -151,7 +153,7 @@ def content_fields(content: Content) -> dict[str, Any]:
     match content:
         case BasicContent(question, answer, rev):
             return {"question": question, "answer": answer, "reversed": rev}
-        case ClozeContent(text):
+        case ClozeContent(text, _spans):
             return {"text": text}
         case ListContent(title, items, ordered, start):
             return {"title": title, "items": list(items), "ordered": ordered, "start": start}

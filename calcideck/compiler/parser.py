@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from calcideck.compiler import cloze
-from calcideck.compiler.frontmatter import FrontMatter, parse_front_matter
+from calcideck.compiler.frontmatter import parse_front_matter
 from calcideck.compiler.ir import (
     BasicContent,
     ClozeContent,
@@ -45,7 +45,6 @@ _INLINE_MARKUP_RE = re.compile(r"[*_`]+")
 class FileParse:
     notes: list[ParsedNote] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    front_matter: FrontMatter = field(default_factory=FrontMatter)
 
 
 class _FileParser:
@@ -184,7 +183,6 @@ class _FileParser:
         anchor: str | None,
         reset: int,
         media: list[MediaRef],
-        end_line: int,
     ) -> None:
         line, col = block_start
         self.result.notes.append(
@@ -201,7 +199,6 @@ class _FileParser:
                 meaning_rev=reset,
                 content=content,
                 media=tuple(media),
-                end_line=end_line,
             )
         )
 
@@ -240,7 +237,6 @@ class _FileParser:
 
     def run(self) -> FileParse:
         fm = parse_front_matter(self.lines, self.display)
-        self.result.front_matter = fm
         self.result.diagnostics.extend(fm.diagnostics)
         if fm.deck:
             self.deck = fm.deck
@@ -329,16 +325,8 @@ class _FileParser:
         media_q, ok_q = self.media_in(question)
         media_a, ok_a = self.media_in(answer)
         if ok and ok_q and ok_a:
-            end_line = answer.segments[-1].line if answer.segments else q_end + 1
-            self.add_note(
-                NoteKind.BASIC,
-                (i + 1, 1),
-                BasicContent(question.text, answer.text, reversed_),
-                anchor,
-                reset,
-                media_q + media_a,
-                end_line,
-            )
+            content = BasicContent(question.text, answer.text, reversed_)
+            self.add_note(NoteKind.BASIC, (i + 1, 1), content, anchor, reset, media_q + media_a)
         return a_end
 
     def paragraph(self, i: int) -> int:
@@ -391,15 +379,8 @@ class _FileParser:
         media, ok = self.media_in(block)
         if ok:
             first = block.segments[0]
-            self.add_note(
-                NoteKind.CLOZE,
-                (first.line, first.column + 1),
-                ClozeContent(text),
-                anchor,
-                reset,
-                media,
-                block.segments[-1].line,
-            )
+            content = ClozeContent(text, scan.spans)
+            self.add_note(NoteKind.CLOZE, (first.line, first.column + 1), content, anchor, reset, media)
 
     def list_note(self, i: int) -> int:
         n = len(self.lines)
@@ -448,15 +429,8 @@ class _FileParser:
                 ok = False
         refs, refs_ok = self.media_in(title)
         if ok and refs_ok and self.check_no_cloze(title, "a List: title"):
-            self.add_note(
-                NoteKind.LIST,
-                (i + 1, 1),
-                ListContent(title.text, tuple(texts), ordered, start),
-                anchor,
-                reset,
-                refs + media,
-                items[-1].segments[-1].line if items[-1].segments else i + 1,
-            )
+            content = ListContent(title.text, tuple(texts), ordered, start)
+            self.add_note(NoteKind.LIST, (i + 1, 1), content, anchor, reset, refs + media)
         return end
 
     def list_end(self, i: int) -> int:
@@ -493,7 +467,7 @@ class _FileParser:
             ok = False
         if ok and block is not None:
             content, image_ref = block
-            self.add_note(NoteKind.OCCLUSION, (i + 1, 1), content, anchor, reset, [image_ref], close + 1)
+            self.add_note(NoteKind.OCCLUSION, (i + 1, 1), content, anchor, reset, [image_ref])
         return close + 1
 
 

@@ -155,19 +155,19 @@ class NoteRenderer:
         return cards
 
     def _cloze(self, c: ClozeContent, images: Mapping[str, str]) -> list[CompiledCard]:
-        scan = cloze.scan(c.text)
-        marked = cloze.to_markers(c.text, scan.spans)
+        spans = c.spans  # scanned once, by the parser
+        marked = cloze.to_markers(c.text, spans)
         rendered = self._render(marked, images, check=_check_cloze_placement)
         shown = {int(k) for k in re.findall(f"{cloze.OPEN}(\\d+){cloze.OPEN_END}", rendered)}
-        hidden_away = sorted({scan.spans[k].number for k in range(len(scan.spans)) if k not in shown})
+        hidden_away = sorted({spans[k].number for k in range(len(spans)) if k not in shown})
         if hidden_away:
             names = ", ".join(f"c{n}" for n in hidden_away)
             raise RenderError(f"cloze {names} would never be shown: it is inside raw HTML that is removed")
         cards = []
-        for ordinal, (number, (q, a, unbalanced)) in enumerate(cloze.cards_from_html(rendered, scan.spans).items()):
+        for ordinal, (number, (q, a, unbalanced)) in enumerate(cloze.cards_from_html(rendered, spans).items()):
             if unbalanced:
                 q, a = sanitize_html(q), sanitize_html(a)
-            hidden = " ".join(normalise(c.text[s.content_start : s.content_end]) for s in scan.spans if s.number == number)
+            hidden = " ".join(normalise(c.text[s.content_start : s.content_end]) for s in spans if s.number == number)
             cards.append(CompiledCard(f"c{number}", ordinal, hidden, cloze.strip_markers(q), cloze.strip_markers(a)))
         return cards
 
