@@ -10,15 +10,20 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["BuildReport", "CalciDeckError", "Collection", "__version__"]
+__all__ = ["BuildReport", "CalciDeckError", "CardState", "Collection", "Preset", "Rating", "ReviewCard", "State", "__version__"]
 
 if TYPE_CHECKING:
     from calcideck.core.diagnostics import CalciDeckError
-    from calcideck.service import BuildReport, Collection
+    from calcideck.scheduling import CardState, Preset, Rating, State
+    from calcideck.service import BuildReport, Collection, ReviewCard
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Collection", "BuildReport"):
+    if name in ("Rating", "State", "CardState", "Preset"):
+        from calcideck import scheduling
+
+        return getattr(scheduling, name)
+    if name in ("Collection", "BuildReport", "ReviewCard"):
         from calcideck import service
 
         return getattr(service, name)

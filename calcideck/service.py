@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from calcideck.scheduling.presets import Preset
+from calcideck.scheduling.queue import QueueCounts
+from calcideck.scheduling.tree import DeckNode
+from calcideck.scheduling.types import AnswerResult, CardState, Outcome, Rating, ReviewEntry
 from calcideck.store import build as _build
 from calcideck.store.engine import database_errors, describe_engine, make_engine, make_sessionmaker
+from calcideck.store.lock import CollectionLock
 from calcideck.store.migrate import ensure_schema
 from calcideck.store.models import CardRow, DeckRow, MediaRow, NoteRow
 from calcideck.store.paths import resolve_collection_target
+from calcideck.store.reviewer import Reviewer, UndoResult
 
 BuildReport = _build.BuildReport
 Counts = _build.Counts
@@ -42,12 +49,51 @@ class CardView:
     data: dict[str, Any] | None = None  # occlusion cards: image, size, mode, target label and shapes
 
 
-class Collection:
-    """An open collection. Use ``with Collection.open(path) as col: ...``."""
+@dataclass(frozen=True, slots=True)
+class ReviewCard:
+    """The card to show next, with what each answer button would do (:meth:`preview`)."""
 
-    def __init__(self, engine: Engine) -> None:
+    id: int
+    note_id: int
+    kind: str
+    deck: str
+    breadcrumb: tuple[str, ...]
+    question_html: str
+    answer_html: str
+    flag: int = 0
+    data: dict[str, Any] | None = None
+    _preview: Callable[[int, datetime | None], dict[Rating, Outcome]] | None = field(default=None, repr=False, compare=False)
+
+    def preview(self, now: datetime | None = None) -> dict[Rating, Outcome]:
+        """Each rating's outcome; ``outcome.label()`` gives button text such as ``10m``, ``1d``, ``3d``."""
+        if self._preview is None:
+            raise RuntimeError("this ReviewCard is not attached to an open collection")
+        return self._preview(self.id, now)
+
+    def button_labels(self, now: datetime | None = None) -> tuple[str, str, str, str]:
+        """Again, Hard, Good, Easy delays as short labels, e.g. ``("1m", "6m", "10m", "9d")``."""
+        p = self.preview(now)
+        return (p[Rating.AGAIN].label(), p[Rating.HARD].label(), p[Rating.GOOD].label(), p[Rating.EASY].label())
+
+
+def _card_id(card: ReviewCard | CardView | int) -> int:
+    return card if isinstance(card, int) else card.id
+
+
+class Collection:
+    """An open collection. Use ``with Collection.open(path) as col: ...``.
+
+    While open, a file collection is locked: another process opening it gets
+    :class:`calcideck.store.lock.CollectionInUseError` (a :class:`CollectionError`).
+    Every time-dependent method takes an optional UTC-aware ``now`` (default:
+    the system clock), so scripts and tests control time.
+    """
+
+    def __init__(self, engine: Engine, lock: CollectionLock | None = None) -> None:
         self._engine = engine
+        self._lock = lock
         self._sessions: sessionmaker[Session] = make_sessionmaker(engine)
+        self._reviewer = Reviewer(self._sessions)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] | None = None) -> Collection:
@@ -56,13 +102,23 @@ class Collection:
         ``None`` means ``$CALCIDECK_COLLECTION`` or the default collection in the
         user's data directory. A database URL (``postgresql://...``) also works.
         """
-        engine = make_engine(resolve_collection_target(path))
+        target = resolve_collection_target(path)
+        engine = make_engine(target)  # creates the folder, or says clearly why it cannot
+        lock = None
         try:
+            if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+                lock = CollectionLock(Path(engine.url.database))
+                lock.acquire()
             ensure_schema(engine)
+            collection = cls(engine, lock)
+            with database_errors(engine):
+                collection._reviewer.ensure_default_preset()
         except BaseException:
             engine.dispose()
+            if lock is not None:
+                lock.release()
             raise
-        return cls(engine)
+        return collection
 
     @property
     def location(self) -> str:
@@ -70,6 +126,9 @@ class Collection:
 
     def close(self) -> None:
         self._engine.dispose()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def __enter__(self) -> Collection:
         return self
@@ -86,7 +145,9 @@ class Collection:
         report's ``diagnostics`` say where.
         """
         with database_errors(self._engine), self._sessions() as session:
-            return _build.build(session, paths, now)
+            report = _build.build(session, paths, now)
+        self._reviewer.invalidate()
+        return report
 
     # -- reading -------------------------------------------------------------
 
@@ -141,3 +202,109 @@ class Collection:
         """Bytes of an image cards reference by ``filename`` (``<sha256>.<ext>``)."""
         with self._sessions() as s:
             return s.scalar(select(MediaRow.data).where(MediaRow.filename == filename))
+
+    # -- reviewing -----------------------------------------------------------
+
+    def deck_tree(self, now: datetime | None = None) -> list[DeckNode]:
+        """Top-level decks, each with its subdecks and today's new / learning / review counts."""
+        with database_errors(self._engine):
+            return self._reviewer.deck_tree(now)
+
+    def next_card(self, deck: str | None = None, now: datetime | None = None) -> ReviewCard | None:
+        """The card to study next in ``deck`` (with its subdecks; None: every deck), or None when done."""
+        with database_errors(self._engine):
+            card_id = self._reviewer.next_card_id(deck, now)
+            if card_id is None:
+                return None
+            view = self.card(card_id)
+            flag = self._reviewer.card_state(card_id).flag
+        return ReviewCard(
+            id=view.id,
+            note_id=view.note_id,
+            kind=view.kind,
+            deck=view.deck,
+            breadcrumb=view.breadcrumb,
+            question_html=view.question_html,
+            answer_html=view.answer_html,
+            flag=flag,
+            data=view.data,
+            _preview=self._reviewer.preview,
+        )
+
+    def queue_counts(self, deck: str | None = None, now: datetime | None = None) -> QueueCounts:
+        """New / learning / review cards left in today's queue for ``deck``."""
+        with database_errors(self._engine):
+            return self._reviewer.queue_counts(deck, now)
+
+    def preview(self, card: ReviewCard | CardView | int, now: datetime | None = None) -> dict[Rating, Outcome]:
+        with database_errors(self._engine):
+            return self._reviewer.preview(_card_id(card), now)
+
+    def answer(
+        self, card: ReviewCard | CardView | int, rating: Rating | int, elapsed_ms: int = 0, now: datetime | None = None
+    ) -> AnswerResult:
+        """Record an answer: the card's new state and its review-log row, in one transaction."""
+        with database_errors(self._engine):
+            return self._reviewer.answer(_card_id(card), Rating(rating), elapsed_ms, now)
+
+    def undo(self) -> UndoResult:
+        """Revert the last answer / bury / suspend / flag (several levels; kept across restarts)."""
+        with database_errors(self._engine):
+            return self._reviewer.undo()
+
+    def undo_available(self) -> str | None:
+        return self._reviewer.undo_available()
+
+    def bury(self, card: ReviewCard | CardView | int | Iterable[int], now: datetime | None = None) -> None:
+        """Hide cards until the next study day."""
+        self._reviewer.bury(_ids(card), now)
+
+    def suspend(self, card: ReviewCard | CardView | int | Iterable[int], now: datetime | None = None) -> None:
+        self._reviewer.suspend(_ids(card), now)
+
+    def unsuspend(self, card: ReviewCard | CardView | int | Iterable[int], now: datetime | None = None) -> None:
+        self._reviewer.unsuspend(_ids(card), now)
+
+    def flag(self, card: ReviewCard | CardView | int | Iterable[int], n: int, now: datetime | None = None) -> None:
+        """Set a coloured flag (1-7) on cards; 0 removes it."""
+        self._reviewer.flag(_ids(card), n, now)
+
+    def card_state(self, card_id: int) -> CardState:
+        return self._reviewer.card_state(card_id)
+
+    def review_log(self, card_id: int) -> list[ReviewEntry]:
+        """Every answer given to a card, oldest first (kept for retired cards too)."""
+        return self._reviewer.review_log(card_id)
+
+    # -- options -------------------------------------------------------------
+
+    def preset(self, deck: str) -> Preset:
+        """The options preset ``deck`` uses (its own, else inherited from its parent)."""
+        return self._reviewer.preset(deck)
+
+    def update_preset(self, deck: str, **fields: Any) -> Preset:
+        """Change options of the preset ``deck`` uses; shared, so every deck using it changes."""
+        return self._reviewer.update_preset(deck, **fields)
+
+    def presets(self) -> dict[str, Preset]:
+        return self._reviewer.presets()
+
+    def add_preset(self, name: str, **fields: Any) -> Preset:
+        return self._reviewer.add_preset(name, **fields)
+
+    def use_preset(self, deck: str, name: str | None) -> None:
+        """Give ``deck`` its own preset ``name`` (None: inherit its parent's)."""
+        self._reviewer.use_preset(deck, name)
+
+    def settings(self) -> dict[str, Any]:
+        """Collection settings: ``timezone`` (None: the computer's), ``rollover_hour``, ``learn_ahead_minutes``."""
+        return self._reviewer.settings()
+
+    def update_settings(self, **values: Any) -> None:
+        self._reviewer.update_settings(**values)
+
+
+def _ids(card: ReviewCard | CardView | int | Iterable[int]) -> list[int]:
+    if isinstance(card, (ReviewCard, CardView, int)):
+        return [_card_id(card)]
+    return [int(c) for c in card]

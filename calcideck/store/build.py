@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from calcideck.compiler.driver import (
@@ -268,6 +268,7 @@ class _RootBuild:
             NoteRow.meaning_rev,
             NoteRow.meta_key,
             NoteRow.line,
+            NoteRow.deck_id,
         )
         rows = self.s.execute(
             select(*cols).where(
@@ -276,6 +277,7 @@ class _RootBuild:
             )
         ).all()
         stored = {r.id: r for r in rows}
+        stored_decks = {r.id: r.deck_id for r in rows}
         matches = identity.match_notes(
             [
                 identity.Incoming(i, n.kind, n.anchor, n.fingerprint, n.path, n.position, n.source_text)
@@ -364,6 +366,7 @@ class _RootBuild:
             for batch in (note_updates, moves):
                 if batch:
                     self.s.execute(update(NoteRow), batch)
+            self._move_cards_with_notes(note_updates, stored_decks)
             if retire_ids:
                 self._retire_notes(retire_ids)
             new_ids = self._insert_notes(new_notes, media_links)
@@ -379,7 +382,10 @@ class _RootBuild:
                     failed = True  # keep reading: report every failing note, then the build stops
                     continue
                 self._insert_cards(
-                    (new_ids[id(c.parsed)], card) for c in compiled if id(c.parsed) in new_ids for card in c.cards
+                    (new_ids[id(c.parsed)], self._deck_id(c.parsed.deck), card)
+                    for c in compiled
+                    if id(c.parsed) in new_ids
+                    for card in c.cards
                 )
                 for c in compiled:
                     if id(c.parsed) in rerendered:
@@ -396,6 +402,16 @@ class _RootBuild:
         ]
         self._count_cards_unchanged(untouched)
         self._count_unchanged(unchanged_files)
+
+    def _move_cards_with_notes(self, note_updates: list[dict[str, Any]], stored_decks: dict[int, int]) -> None:
+        """Keep ``cards.deck_id`` equal to the deck of the card's note when a note changes deck."""
+        moved = [{"n_id": u["id"], "d_id": u["deck_id"]} for u in note_updates if stored_decks.get(u["id"]) != u["deck_id"]]
+        if moved:
+            cards = CardRow.__table__
+            assert isinstance(cards, Table)
+            self.s.connection().execute(
+                update(cards).where(cards.c.note_id == bindparam("n_id")).values(deck_id=bindparam("d_id")), moved
+            )
 
     def _source_texts(self, ids: list[int]) -> dict[int, str]:
         texts: dict[int, str] = {}
@@ -488,10 +504,11 @@ class _RootBuild:
             media_links[note_id] = media_files(n, self.loader.loaded)
         return {id(n): note_id for note_id, (n, _key) in zip(note_ids, new_notes, strict=True)}
 
-    def _insert_cards(self, cards: Iterable[tuple[int, CompiledCard]]) -> None:
+    def _insert_cards(self, cards: Iterable[tuple[int, int, CompiledCard]]) -> None:
         rows = (
             {
                 "note_id": note_id,
+                "deck_id": deck_id,
                 **_card_values(card),
                 "created_at": self.now,
                 "updated_at": self.now,
@@ -503,7 +520,7 @@ class _RootBuild:
                 "suspended": False,
                 "flag": 0,
             }
-            for note_id, card in cards
+            for note_id, deck_id, card in cards
         )
         self.report.cards.added += bulk_insert(self.s.connection(), CardRow.__table__, rows)  # type: ignore[arg-type]
 
@@ -528,17 +545,18 @@ class _RootBuild:
                 ).where(CardRow.note_id.in_(chunk))
             ):
                 old_by_note.setdefault(r.note_id, []).append(r)
-        new_cards: list[tuple[int, CompiledCard]] = []
+        new_cards: list[tuple[int, int, CompiledCard]] = []
         updates: list[dict[str, Any]] = []
         retire: list[int] = []
         supersede: list[int] = []
         counts = self.report.cards
         for note_id, c, reset in notes:
             old = old_by_note.get(note_id, [])
+            deck_id = self._deck_id(c.parsed.deck)
             if reset:
                 supersede += [r.id for r in old if not r.superseded]
                 counts.retired += sum(1 for r in old if r.retired_at is None)
-                new_cards += [(note_id, card) for card in c.cards]
+                new_cards += [(note_id, deck_id, card) for card in c.cards]
                 continue
             pairs = identity.match_cards(
                 [(card.key, card.match_text) for card in c.cards],
@@ -547,7 +565,7 @@ class _RootBuild:
             by_id = {r.id: r for r in old}
             for i, card in enumerate(c.cards):
                 if i not in pairs:
-                    new_cards.append((note_id, card))
+                    new_cards.append((note_id, deck_id, card))
                     continue
                 r = by_id[pairs[i]]
                 same = (r.question_html, r.answer_html, r.key, r.ordinal, r.data) == (

@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-KNOWN_REVISIONS: tuple[str, ...] = ("0001",)
-SCHEMA_REVISION = "0001"
+KNOWN_REVISIONS: tuple[str, ...] = ("0001", "0002")
+SCHEMA_REVISION = "0002"
 
 VERSION_TABLE = "alembic_version"
 MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")

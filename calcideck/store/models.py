@@ -86,6 +86,8 @@ class DeckRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(1024), unique=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("decks.id"), index=True)
+    # The options preset of this deck; None: the parent's (the default preset at the top).
+    preset_id: Mapped[int | None] = mapped_column(ForeignKey("presets.id", ondelete="SET NULL"))
 
 
 class SourceFileRow(Base):
@@ -137,6 +139,8 @@ class NoteRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The student's own tags (``leech``, ...): never touched by a build.
+    user_tags: Mapped[list[str] | None] = mapped_column(JSON)
 
     # Deleting a note deletes its cards (the database cascades to review_log).
     # Without this the ORM would try to set the NOT NULL cards.note_id to NULL.
@@ -150,7 +154,11 @@ class CardRow(Base):
     """A reviewable card; scheduling state lives here, history in ``review_log``."""
 
     __tablename__ = "cards"
-    __table_args__ = (Index("ix_cards_note_key", "note_id", "key"),)
+    __table_args__ = (
+        Index("ix_cards_note_key", "note_id", "key"),
+        Index("ix_cards_deck_state_due", "deck_id", "state", "due"),
+        Index("ix_cards_state_due", "state", "due"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     note_id: Mapped[int] = mapped_column(ForeignKey("notes.id", ondelete="CASCADE"))
@@ -179,6 +187,9 @@ class CardRow(Base):
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
     buried_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     flag: Mapped[int] = mapped_column(Integer, default=0)
+    # The note's deck, copied here (kept in step by the build) so the daily
+    # queues and counts read one index, as Anki's cards(did, queue, due) does.
+    deck_id: Mapped[int | None] = mapped_column(ForeignKey("decks.id"))
 
     note: Mapped[NoteRow] = relationship(back_populates="cards")
 
@@ -205,6 +216,51 @@ class ReviewLogRow(Base):
     due_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
     stability_after: Mapped[float | None] = mapped_column(Float)
     difficulty_after: Mapped[float | None] = mapped_column(Float)
+
+
+class PresetRow(Base):
+    """A named set of deck options, shared by the decks that use it (``calcideck.scheduling.Preset``)."""
+
+    __tablename__ = "presets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    config: Mapped[dict[str, object]] = mapped_column(JSON)
+
+
+class SettingRow(Base):
+    """Collection-wide settings (time zone, study-day rollover hour, ...), one JSON value per key."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[object] = mapped_column(JSON)
+
+
+class UndoRow(Base):
+    """One undoable action (an answer, a bury, ...): what to put back, newest last."""
+
+    __tablename__ = "undo_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    action: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, object]] = mapped_column(JSON)
+
+
+class FsrsFitRow(Base):
+    """One fit of a preset's FSRS parameters to the student's review log, kept or not."""
+
+    __tablename__ = "fsrs_fits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    preset_id: Mapped[int] = mapped_column(ForeignKey("presets.id", ondelete="CASCADE"), index=True)
+    fitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reviews_used: Mapped[int] = mapped_column(Integer)
+    log_loss_before: Mapped[float] = mapped_column(Float)
+    log_loss_after: Mapped[float] = mapped_column(Float)
+    kept: Mapped[bool] = mapped_column(Boolean)
+    parameters: Mapped[list[float]] = mapped_column(JSON)
 
 
 class MediaRow(Base):
