@@ -1,4 +1,4 @@
-"""The ``calcideck`` command line: check and build deck files.
+"""The ``calcideck`` command line: check, build, stats, optimize.
 
 Diagnostics print as ``FILE:LINE:COL: error: MESSAGE`` so editors and CI can
 jump to them. Exit status: 0 success, 1 deck errors, 2 usage or collection
@@ -76,7 +76,71 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="a deck folder (the deck root), or a file or subfolder of a root built before (only that part is updated)",
     )
+    stats = sub.add_parser(
+        "stats",
+        parents=[common, coll],
+        help="today's workload, the 30-day forecast and retention",
+        description=(
+            "Show cards due today, reviews due on each of the next 30 days, true retention over the last 30 days "
+            "against the desired retention, and what other desired retentions would cost (simulated)."
+        ),
+    )
+    stats.add_argument("--deck", default=None, help="a deck (with its subdecks); default: the whole collection")
+
+    optimize = sub.add_parser(
+        "optimize",
+        parents=[common, coll],
+        help="fit FSRS parameters to your own review history",
+        description=(
+            "Fit a preset's FSRS parameters to the review log with fsrs-rs (Anki's engine). The new parameters "
+            "replace the current ones only if they predict your answers better (lower log loss). "
+            "Needs a few hundred reviews."
+        ),
+    )
+    optimize.add_argument("--preset", default=None, help="preset to fit (default: Default)")
+    optimize.add_argument("--reschedule", action="store_true", help="also move review cards' due dates to the new parameters")
     return parser
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from calcideck.service import Collection
+
+    with Collection.open(args.collection) as col:
+        st = col.stats(args.deck)
+    if args.json:
+        print(json.dumps(st.to_json(), ensure_ascii=False))
+        return EXIT_OK
+    print(f"due today: {st.due_today}")
+    print("next 30 days: " + " ".join(str(n) for n in st.forecast))
+    retention = (
+        "no reviews yet" if st.true_retention is None else f"{st.true_retention:.1%} of {st.reviews_last_30_days} reviews"
+    )
+    print(f"true retention (30 days): {retention}; desired {st.desired_retention:.0%}")
+    if st.options:
+        print("help me decide (simulated year):")
+        print("  desired  reviews/day  minutes/day  cards remembered")
+        for o in st.options:
+            print(
+                f"  {o.desired_retention:>6.0%}  {o.reviews_per_day:>11.1f}"
+                f"  {o.minutes_per_day:>11.1f}  {o.cards_remembered:>16.0f}"
+            )
+    return EXIT_OK
+
+
+def _optimize(args: argparse.Namespace) -> int:
+    from calcideck.service import Collection
+
+    with Collection.open(args.collection) as col:
+        report = col.optimize(args.preset, reschedule=args.reschedule)
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        print(f"preset {report.preset}: {report.message}")
+        if report.fitted:
+            print(f"reviews used: {report.reviews} ({report.items} training items)")
+            if report.rescheduled:
+                print(f"rescheduled: {report.rescheduled} cards")
+    return EXIT_OK
 
 
 def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
@@ -140,9 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="calcideck: %(levelname)s: %(message)s")
     args = _parser().parse_args(argv)
     try:
-        if args.command == "check":
-            return _check(args)
-        return _build(args)
+        commands = {"check": _check, "build": _build, "stats": _stats, "optimize": _optimize}
+        return commands[args.command](args)
     except CalciDeckError as exc:
         print(f"calcideck: error: {exc}", file=sys.stderr)
         return EXIT_FAILURE

@@ -19,6 +19,7 @@ from calcideck.scheduling.tree import DeckNode
 from calcideck.scheduling.types import AnswerResult, CardState, Outcome, Rating, ReviewEntry
 from calcideck.store import build as _build
 from calcideck.store.engine import database_errors, describe_engine, make_engine, make_sessionmaker
+from calcideck.store.insight import FitReport, Insight, Stats
 from calcideck.store.lock import CollectionLock
 from calcideck.store.migrate import ensure_schema
 from calcideck.store.models import CardRow, DeckRow, MediaRow, NoteRow
@@ -94,6 +95,7 @@ class Collection:
         self._lock = lock
         self._sessions: sessionmaker[Session] = make_sessionmaker(engine)
         self._reviewer = Reviewer(self._sessions)
+        self._insight = Insight(self._reviewer)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] | None = None) -> Collection:
@@ -185,7 +187,7 @@ class Collection:
                 key=card.key,
                 deck=deck,
                 breadcrumb=tuple(note.breadcrumb),
-                tags=tuple(note.tags),
+                tags=tuple(dict.fromkeys([*note.tags, *(note.user_tags or [])])),
                 question_html=card.question_html,
                 answer_html=card.answer_html,
                 retired=card.retired_at is not None or note.retired_at is not None,
@@ -295,6 +297,32 @@ class Collection:
     def use_preset(self, deck: str, name: str | None) -> None:
         """Give ``deck`` its own preset ``name`` (None: inherit its parent's)."""
         self._reviewer.use_preset(deck, name)
+
+    # -- personal parameters and workload ------------------------------------
+
+    def optimize(self, preset: str | None = None, *, reschedule: bool = False, now: datetime | None = None) -> FitReport:
+        """Fit a preset's FSRS parameters (default preset when None) to the student's review log.
+
+        The new parameters replace the current ones only if they have a lower
+        log loss on the same answers. ``reschedule`` also moves review cards'
+        due dates to what the new parameters give.
+        """
+        with database_errors(self._engine):
+            return self._insight.optimize(preset, reschedule=reschedule, now=now)
+
+    def reoptimize_if_due(self, now: datetime | None = None) -> list[FitReport]:
+        """Re-fit presets whose last fit is a month old and that have enough new reviews (run it in the background)."""
+        with database_errors(self._engine):
+            return self._insight.reoptimize_if_due(now)
+
+    def fits(self, preset: str | None = None) -> list[dict[str, Any]]:
+        """The record of a preset's fits: date, reviews used, log loss before and after, kept or not."""
+        return self._insight.fits(preset)
+
+    def stats(self, deck: str | None = None, now: datetime | None = None, *, simulate: bool = True) -> Stats:
+        """Due today, the 30-day forecast, true retention, and "help me decide" simulations."""
+        with database_errors(self._engine):
+            return self._insight.stats(deck, now, simulate)
 
     def settings(self) -> dict[str, Any]:
         """Collection settings: ``timezone`` (None: the computer's), ``rollover_hour``, ``learn_ahead_minutes``."""
