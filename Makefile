@@ -25,6 +25,7 @@ test: $(STAMP)
 
 ## make bench: performance benchmarks (not part of make test); figures go in docs/benchmarks.md
 bench: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[test,bench]"
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest tests/benchmarks -s -p no:cacheprovider -o norecursedirs=
 
 ## make check: validate the bundled decks
