@@ -2,7 +2,7 @@
 
 The store gathers the cards (limits applied); this class only decides the
 order: intraday learning cards as soon as they are due; otherwise reviews
-(interday learning first) with new cards spread evenly among them; then, when
+with new cards spread evenly among them; then, when
 nothing else is left, learning cards due within the learn-ahead window.
 """
 
@@ -36,7 +36,6 @@ class DayQueue:
     reviews: deque[int]
     new: deque[int]
     notes: dict[int, int]
-    interday: frozenset[int] = frozenset()  # ids in ``reviews`` that are (re)learning cards due today
     _kind: dict[int, str] = field(default_factory=dict)
     _served_new: int = 0
     _served_reviews: int = 0
@@ -46,7 +45,7 @@ class DayQueue:
     def __post_init__(self) -> None:
         heapq.heapify(self.learning)
         self._kind = {cid: "learn" for _due, cid in self.learning}
-        self._kind.update({cid: "dlearn" if cid in self.interday else "review" for cid in self.reviews})
+        self._kind.update({cid: "review" for cid in self.reviews})
         self._kind.update({cid: "new" for cid in self.new})
         self._new_total = len(self.new)
         self._review_total = len(self.reviews)
@@ -54,7 +53,7 @@ class DayQueue:
     def _clean(self) -> None:
         while self.learning and self._kind.get(self.learning[0][1]) != "learn":
             heapq.heappop(self.learning)
-        while self.reviews and self._kind.get(self.reviews[0]) not in ("review", "dlearn"):
+        while self.reviews and self._kind.get(self.reviews[0]) != "review":
             self.reviews.popleft()
         while self.new and self._kind.get(self.new[0]) != "new":
             self.new.popleft()

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from calcideck.scheduling import model
 from calcideck.scheduling import optimizer as opt
 from calcideck.scheduling.presets import Preset, PresetError
+from calcideck.scheduling.tree import subtree
 from calcideck.scheduling.types import State
 from calcideck.store.models import CardRow, FsrsFitRow, PresetRow, ReviewLogRow, UndoRow
 from calcideck.store.reviewer import Reviewer, _utc
@@ -252,8 +253,6 @@ class Insight:
                 preset = presets[self._r._default_preset_id(s)]
             else:
                 root = self._r._deck_id(s, deck)
-                from calcideck.scheduling.tree import subtree
-
                 deck_ids = subtree(decks, root)
                 preset = presets[eff[root]]
             active = (CardRow.deck_id.in_(deck_ids), CardRow.retired_at.is_(None), CardRow.suspended.is_(False))

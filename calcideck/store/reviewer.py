@@ -9,6 +9,7 @@ cannot change the collection meanwhile: the collection is locked while open).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -126,6 +127,8 @@ class Reviewer:
         self._queue: DayQueue | None = None
         self._queue_key: tuple[int | None, int] | None = None
         self._days: StudyDays | None = None
+        # Decks, presets and each deck's preset: read once, not on every answer.
+        self._options: tuple[list[DeckInfo], dict[int, Preset], dict[int, int]] | None = None
 
     # -- settings ------------------------------------------------------------
 
@@ -172,9 +175,10 @@ class Reviewer:
         return self._days
 
     def invalidate(self) -> None:
-        """Forget the cached queue (after a build, a preset change, an undo ...)."""
+        """Forget the cached queue and options (after a build, a preset change, an undo ...)."""
         self._queue = None
         self._queue_key = None
+        self._options = None
 
     # -- decks and presets ---------------------------------------------------
 
@@ -206,10 +210,11 @@ class Reviewer:
         return found
 
     def _preset_map(self, s: Session) -> tuple[list[DeckInfo], dict[int, Preset], dict[int, int]]:
-        default = self._default_preset_id(s)
-        decks = self._decks(s)
-        presets = self._presets(s)
-        return decks, presets, effective_presets(decks, default)
+        if self._options is None:
+            default = self._default_preset_id(s)
+            decks = self._decks(s)
+            self._options = (decks, self._presets(s), effective_presets(decks, default))
+        return self._options
 
     def preset(self, deck: str) -> Preset:
         with self._sessions() as s:
@@ -243,6 +248,7 @@ class Reviewer:
             if s.scalar(select(PresetRow.id).where(PresetRow.name == name)) is not None:
                 raise PresetError(f"a preset named {name!r} already exists")
             s.execute(insert(PresetRow).values(name=name, config=preset.to_json()))
+        self.invalidate()
         return preset
 
     def use_preset(self, deck: str, name: str | None) -> None:
@@ -493,7 +499,7 @@ class Reviewer:
                 if LEECH_TAG not in tags:
                     s.execute(update(NoteRow).where(NoteRow.id == row.note_id).values(user_tags=[*tags, LEECH_TAG]))
                 if ctx.preset.leech_action == "suspend":
-                    after = _replace(after, suspended=True)
+                    after = dataclasses.replace(after, suspended=True)
                     suspended = True
             s.execute(update(CardRow).where(CardRow.id == card_id).values(**_columns(after)))
             log_id = s.execute(
@@ -674,12 +680,6 @@ class Reviewer:
                 )
                 for r in rows
             ]
-
-
-def _replace(st: CardState, **changes: Any) -> CardState:
-    import dataclasses
-
-    return dataclasses.replace(st, **changes)
 
 
 class _LoadMap:

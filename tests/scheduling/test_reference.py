@@ -29,12 +29,6 @@ SCRIPT = [
 ]
 
 
-def test_script_deltas_are_what_the_comments_say() -> None:
-    # 3-30 03:30 is study day 3-29; 3-29 -> 4-20 is 22 days; 4-20 -> 10-24 is 187 days.
-    assert (datetime(2026, 4, 20) - datetime(2026, 3, 29)).days == 22
-    assert (datetime(2026, 10, 24) - datetime(2026, 4, 20)).days == 187
-
-
 @pytest.fixture
 def one_card(deck, collection_path):  # type: ignore[no-untyped-def]
     deck.write("ref.md", "---\ndeck: Ref\n---\nQ: Where does Mönckeberg sclerosis calcify?\nA: The tunica media. ^ref-1\n")
